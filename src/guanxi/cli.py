@@ -1,0 +1,28 @@
+"""The ``guanxi`` command: Django's management commands plus Guanxi's own verbs.
+
+``guanxi demo``, ``guanxi serve``, ``guanxi org``, ``guanxi user``, ``guanxi token``, ``guanxi bench`` …
+are management commands in ``guanxi.core.management.commands``; anything else goes to Django
+(``guanxi migrate``, ``guanxi check --deploy``, ``guanxi shell``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guanxi.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["guanxi", *(sys.argv[1:] if argv is None else argv)])
+    except ImproperlyConfigured as exc:
+        print(f"guanxi: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The audit trail: one row per write, export, login and permission change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from guanxi.core.context import Actor
+from guanxi.core.models import AuditEvent
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def diff(before: Mapping[str, Any], after: Mapping[str, Any], fields: Iterable[str] | None = None) -> dict[str, list[Any]]:
+    """``{field: [before, after]}`` for every field whose value changed."""
+    keys = list(fields) if fields is not None else sorted(set(before) | set(after))
+    changes: dict[str, list[Any]] = {}
+    for key in keys:
+        old, new = _jsonable(before.get(key)), _jsonable(after.get(key))
+        if old != new:
+            changes[key] = [old, new]
+    return changes
+
+
+def audit(
+    *,
+    actor: Actor | None,
+    action: str,
+    object_type: str = "",
+    object_id: object = "",
+    object_repr: str = "",
+    changes: Mapping[str, Any] | None = None,
+    org_id: int | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    ctx: dict[str, Any] = dict(actor.audit_context()) if actor else {"via": "system"}
+    if context:
+        ctx.update(context)
+    return AuditEvent.objects.create(
+        organization_id=org_id if org_id is not None else (actor.org_id if actor else None),
+        actor=actor.user if actor else None,
+        actor_name=actor.user.get_username() if actor else "system",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_repr=object_repr[:200],
+        changes=_jsonable(dict(changes or {})),
+        context=ctx,
+    )

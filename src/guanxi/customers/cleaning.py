@@ -1,0 +1,277 @@
+"""Turns caller input into clean customer field values, collecting every field error at once.
+
+Shared by create, update and bulk so every channel (UI, API, CLI, import) validates the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core.context import Actor
+from guanxi.core.custom_fields import validate_custom
+from guanxi.core.errors import FieldError
+from guanxi.core.models import CustomFieldDefinition, Membership, Team
+from guanxi.core.normalize import clean_text, normalize_email, normalize_phone
+from guanxi.core.roles import Perm
+from guanxi.customers.models import Customer, CustomerIdentifier
+
+User = get_user_model()
+
+TEXT_FIELDS = [
+    "name", "company", "title", "wechat", "province", "city", "district", "address",
+    "industry", "size", "source", "notes", "external_id", "grade",
+]  # fmt: skip
+CHOICE_FIELDS = {
+    "kind": Customer.Kind.values,
+    "gender": Customer.Gender.values,
+    "lifecycle_stage": Customer.Lifecycle.values,
+    "value_tier": Customer.ValueTier.values,
+}
+MAX_PHONES = 10
+MAX_EMAILS = 10
+
+
+@dataclass
+class Cleaned:
+    values: dict[str, Any] = field(default_factory=dict)
+    tags: list[str] | None = None  # None: leave tags alone
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def _max_length(name: str) -> int | None:
+    return getattr(Customer._meta.get_field(name), "max_length", None)
+
+
+def _clean_phones(
+    data: dict[str, Any], existing: Customer | None, region: str, index: int | None, out: Cleaned
+) -> None:
+    if "phone" not in data and "phones" not in data:
+        return
+    if "phones" in data:
+        items = list(data.get("phones") or [])
+    else:
+        items = list(existing.phones if existing else [])
+        items = items[1:] if items else []
+    primary = data.get("phone") if "phone" in data else None
+    if primary:
+        items = [{"label": "mobile", "value": primary}, *[i for i in items if i.get("value") != primary]]
+    if "phone" in data and not primary and "phones" not in data:
+        items = items  # primary cleared: the next phone (if any) becomes primary
+    if len(items) > MAX_PHONES:
+        out.errors.append(FieldError("phones", _("at most %(n)s phone numbers") % {"n": MAX_PHONES}, index))
+        return
+    phones, seen = [], set()
+    for pos, item in enumerate(items):
+        raw = clean_text(str(item.get("value") or ""))
+        where = "phone" if pos == 0 and primary else f"phones[{pos}]"
+        if not raw:
+            continue
+        if len(raw) > 40:
+            out.errors.append(FieldError(where, _("at most 40 characters"), index))
+            continue
+        try:
+            e164 = normalize_phone(raw, region)
+        except ValueError as exc:
+            out.errors.append(FieldError(where, str(exc), index))
+            continue
+        if e164 in seen:
+            continue
+        seen.add(e164)
+        label = clean_text(str(item.get("label") or "mobile"))[:20]
+        phones.append({"label": label, "value": raw, "e164": e164})
+    out.values["phones"] = phones
+    out.values["phone"] = phones[0]["value"] if phones else ""
+    out.values["phone_e164"] = phones[0]["e164"] if phones else ""
+
+
+def _clean_emails(data: dict[str, Any], existing: Customer | None, index: int | None, out: Cleaned) -> None:
+    if "email" not in data and "emails" not in data:
+        return
+    if "emails" in data:
+        items = list(data.get("emails") or [])
+    else:
+        items = list(existing.emails if existing else [])
+        items = items[1:] if items else []
+    primary = data.get("email") if "email" in data else None
+    if primary:
+        items = [{"label": "work", "value": primary}, *[i for i in items if i.get("value") != primary]]
+    if len(items) > MAX_EMAILS:
+        out.errors.append(FieldError("emails", _("at most %(n)s email addresses") % {"n": MAX_EMAILS}, index))
+        return
+    emails, seen = [], set()
+    for pos, item in enumerate(items):
+        raw = clean_text(str(item.get("value") or ""))
+        where = "email" if pos == 0 and primary else f"emails[{pos}]"
+        if not raw:
+            continue
+        if len(raw) > 254:
+            out.errors.append(FieldError(where, _("at most 254 characters"), index))
+            continue
+        try:
+            value = normalize_email(raw)
+        except ValueError as exc:
+            out.errors.append(FieldError(where, str(exc), index))
+            continue
+        if value in seen:
+            continue
+        seen.add(value)
+        emails.append({"label": clean_text(str(item.get("label") or "work"))[:20], "value": value})
+    out.values["emails"] = emails
+    out.values["email"] = emails[0]["value"] if emails else ""
+
+
+def clean_customer_input(
+    *,
+    actor: Actor,
+    data: dict[str, Any],
+    existing: Customer | None = None,
+    index: int | None = None,
+    custom_defs: list[CustomFieldDefinition] | None = None,
+) -> Cleaned:
+    """Validate and normalise ``data`` (only the keys present are touched on update)."""
+    out = Cleaned()
+    creating = existing is None
+    for name in TEXT_FIELDS:
+        if name not in data:
+            continue
+        value = clean_text(data[name]) if name != "notes" else str(data[name] or "").strip()
+        limit = _max_length(name)
+        if limit and len(value) > limit:
+            out.errors.append(FieldError(name, _("at most %(n)s characters") % {"n": limit}, index, "too_long"))
+            continue
+        out.values[name] = value
+    if creating or "name" in data:
+        if not out.values.get("name") and not any(e.field == "name" for e in out.errors):
+            out.errors.append(FieldError("name", _("is required"), index, "required"))
+    for name, allowed in CHOICE_FIELDS.items():
+        if name in data:
+            value = data[name] if data[name] is not None else ""
+            if value not in allowed:
+                msg = _("must be one of: %(choices)s") % {"choices": ", ".join(v or '""' for v in allowed)}
+                out.errors.append(FieldError(name, msg, index))
+            else:
+                out.values[name] = value
+    if "birthday" in data:
+        birthday = data["birthday"]
+        if isinstance(birthday, str) and birthday:
+            try:
+                birthday = dt.date.fromisoformat(birthday)
+            except ValueError:
+                out.errors.append(FieldError("birthday", _("must be a date as YYYY-MM-DD"), index))
+                birthday = None
+        if birthday and (birthday > timezone.localdate() or birthday.year < 1900):
+            out.errors.append(FieldError("birthday", _("must be between 1900 and today"), index))
+        elif not any(e.field == "birthday" for e in out.errors):
+            out.values["birthday"] = birthday or None
+    if "birthday_is_lunar" in data:
+        out.values["birthday_is_lunar"] = bool(data["birthday_is_lunar"])
+
+    region = actor.org.default_phone_region or "CN"
+    _clean_phones(data, existing, region, index, out)
+    _clean_emails(data, existing, index, out)
+    _clean_owner_and_team(actor, data, existing, index, out)
+
+    if "tags" in data:
+        names = [clean_text(t) for t in data["tags"] or []]
+        bad = [t for t in names if len(t) > 50]
+        if bad:
+            out.errors.append(FieldError("tags", _("a tag has at most 50 characters"), index))
+        out.tags = sorted({t for t in names if t})
+    if "custom" in data or creating:
+        defs = custom_defs if custom_defs is not None else list(
+            CustomFieldDefinition.objects.filter(organization_id=actor.org_id, entity="customer")
+        )
+        merged = dict(existing.custom) if existing else {}
+        incoming = data.get("custom") or {}
+        clean, errors = validate_custom(defs, incoming, partial=not creating, index=index)
+        out.errors.extend(errors)
+        if isinstance(incoming, dict):
+            for key in incoming:
+                merged.pop(key, None)
+        merged.update(clean)
+        out.values["custom"] = merged
+        _check_unique_custom(actor, defs, clean, existing, index, out)
+    return out
+
+
+def _clean_owner_and_team(
+    actor: Actor, data: dict[str, Any], existing: Customer | None, index: int | None, out: Cleaned
+) -> None:
+    owner_membership = None
+    if "owner" in data:
+        username = data["owner"]
+        if username:
+            owner_membership = (
+                Membership.objects.select_related("user")
+                .filter(organization_id=actor.org_id, user__username=username, is_active=True)
+                .first()
+            )
+            if owner_membership is None:
+                out.errors.append(FieldError("owner", _("no active user “%(u)s” in this organisation") % {"u": username}, index))
+                return
+        current_owner = existing.owner_id if existing else actor.user.pk
+        new_owner = owner_membership.user_id if owner_membership else None
+        if new_owner != current_owner and not actor.has(Perm.CUSTOMER_ASSIGN):
+            out.errors.append(FieldError("owner", _("you may not assign customers to other users"), index, "forbidden"))
+            return
+        out.values["owner_id"] = new_owner
+    elif existing is None:
+        out.values["owner_id"] = actor.user.pk
+        owner_membership = actor.membership
+    if "team" in data:
+        if data["team"]:
+            team = Team.objects.filter(organization_id=actor.org_id, name=data["team"]).first()
+            if team is None:
+                out.errors.append(FieldError("team", _("no team “%(t)s” in this organisation") % {"t": data["team"]}, index))
+            else:
+                out.values["team_id"] = team.pk
+        else:
+            out.values["team_id"] = None
+    elif owner_membership is not None:
+        # A customer follows its owner's team unless a team is given.
+        out.values["team_id"] = owner_membership.team_id
+    elif "owner" in data and existing is not None:
+        out.values["team_id"] = None
+
+
+def _check_unique_custom(
+    actor: Actor,
+    defs: list[CustomFieldDefinition],
+    clean: dict[str, Any],
+    existing: Customer | None,
+    index: int | None,
+    out: Cleaned,
+) -> None:
+    for defn in defs:
+        if not defn.unique or defn.key not in clean:
+            continue
+        clash = Customer.objects.filter(organization_id=actor.org_id, **{f"custom__{defn.key}": clean[defn.key]})
+        if existing is not None:
+            clash = clash.exclude(pk=existing.pk)
+        if clash.exists():
+            out.errors.append(FieldError(f"custom.{defn.key}", _("another customer already has this value"), index, "unique"))
+
+
+def find_exact_duplicates(
+    *, org_id: int, phones_e164: list[str], emails: list[str], exclude_id: int | None = None
+) -> list[int]:
+    """Ids of live customers in the organisation sharing a normalised phone or email."""
+    if not phones_e164 and not emails:
+        return []
+    from django.db.models import Q
+
+    cond = Q()
+    if phones_e164:
+        cond |= Q(kind="phone", value__in=phones_e164)
+    if emails:
+        cond |= Q(kind="email", value__in=emails)
+    qs = CustomerIdentifier.objects.filter(cond, organization_id=org_id, customer__deleted_at__isnull=True)
+    if exclude_id:
+        qs = qs.exclude(customer_id=exclude_id)
+    return sorted(set(qs.values_list("customer_id", flat=True)))

@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+from guanxi.api.urls import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("", include("guanxi.web.urls")),
+]
