@@ -130,13 +130,17 @@ if EMAIL_URL:
 
     _email = urlparse(EMAIL_URL)
     if _email.scheme not in {"smtp", "smtps", "submission", "console"}:
-        raise ImproperlyConfigured("EMAIL_URL must look like smtp://user:pass@host:port (or smtps://, console://)")
+        raise ImproperlyConfigured(
+            "EMAIL_URL must look like smtp://user:pass@host:port (or smtps://, console://)"
+        )
     if _email.scheme == "console":
         EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
     else:
         EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         EMAIL_HOST = _email.hostname or "localhost"
-        EMAIL_PORT = _email.port or (465 if _email.scheme == "smtps" else 587 if _email.scheme == "submission" else 25)
+        EMAIL_PORT = _email.port or (
+            465 if _email.scheme == "smtps" else 587 if _email.scheme == "submission" else 25
+        )
         EMAIL_HOST_USER = unquote(_email.username or "")
         EMAIL_HOST_PASSWORD = unquote(_email.password or "")
         EMAIL_USE_SSL = _email.scheme == "smtps"

@@ -27,8 +27,13 @@ class TokenAuth(HttpBearer):
         scopes = frozenset(api_token.scopes)
         if request.method in ("GET", "HEAD", "OPTIONS") and not scopes & {"read", "admin"}:
             raise HttpError(403, "This token lacks the 'read' scope.")
-        request.actor = Actor(membership=membership, via="api", token_scopes=scopes, ip=client_ip(request),  # type: ignore[attr-defined]
-                              extra={"token": api_token.prefix})  # fmt: skip
+        request.actor = Actor(  # type: ignore[attr-defined]
+            membership=membership,
+            via="api",
+            token_scopes=scopes,
+            ip=client_ip(request),
+            extra={"token": api_token.prefix},
+        )
         return membership.user
 
 

@@ -27,7 +27,8 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
         if len(key) > 255:
             return problem(400, "Idempotency-Key is longer than 255 characters.")
         actor = actor_of(request)
-        fingerprint = hashlib.sha256(request.method.encode() + request.path.encode() + request.body).hexdigest()
+        method = request.method or "POST"
+        fingerprint = hashlib.sha256(method.encode() + request.path.encode() + request.body).hexdigest()
         lookup = {"organization_id": actor.org_id, "user_id": actor.user.pk, "key": key}
         previous = IdempotencyRecord.objects.filter(**lookup).first()
         if previous is not None:
@@ -37,10 +38,16 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
                 response = view(request, *args, **kwargs)
                 if 200 <= response.status_code < 300:
                     IdempotencyRecord.objects.create(
-                        **lookup, method=request.method, path=request.path[:255], fingerprint=fingerprint,
-                        status_code=response.status_code, response_body=response.content.decode(),
-                        headers={k: v for k, v in response.items() if k in ("Location", "ETag", "Content-Type")},
-                    )  # fmt: skip
+                        **lookup,
+                        method=method,
+                        path=request.path[:255],
+                        fingerprint=fingerprint,
+                        status_code=response.status_code,
+                        response_body=response.content.decode(),
+                        headers={
+                            k: v for k, v in response.items() if k in ("Location", "ETag", "Content-Type")
+                        },
+                    )
             return response
         except IntegrityError:
             # Another request with the same key committed first: its answer is the answer.
@@ -54,8 +61,13 @@ def idempotent(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:
     if record.fingerprint != fingerprint:
-        return problem(422, "This Idempotency-Key was used with a different request.",
-                       errors=[{"field": KEY_HEADER, "message": "reused with a different body or path", "code": "mismatch"}])  # fmt: skip
+        return problem(
+            422,
+            "This Idempotency-Key was used with a different request.",
+            errors=[
+                {"field": KEY_HEADER, "message": "reused with a different body or path", "code": "mismatch"}
+            ],
+        )
     response = HttpResponse(record.response_body, status=record.status_code)
     for name, value in (record.headers or {}).items():
         response[name] = value
@@ -64,8 +76,9 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
-    response = HttpResponse(json.dumps(data, ensure_ascii=False, default=str), status=status,
-                            content_type="application/json")  # fmt: skip
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, default=str), status=status, content_type="application/json"
+    )
     for name, value in (headers or {}).items():
         response[name] = value
     return response

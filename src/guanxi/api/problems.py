@@ -13,13 +13,30 @@ from guanxi.core.errors import DomainError, ValidationFailed, VersionConflict
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "https://guanxi.dev/problems/"
 
-_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-           409: "Conflict", 412: "Precondition failed", 413: "Payload too large", 422: "Validation failed",
-           428: "Precondition required", 429: "Too many requests", 500: "Internal server error"}  # fmt: skip
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Payload too large",
+    422: "Validation failed",
+    428: "Precondition required",
+    429: "Too many requests",
+    500: "Internal server error",
+}
 
 
-def problem(status: int, detail: str = "", *, title: str = "", errors: list[dict[str, Any]] | None = None,
-            **extra: Any) -> JsonResponse:  # fmt: skip
+def problem(
+    status: int,
+    detail: str = "",
+    *,
+    title: str = "",
+    errors: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> JsonResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + str(status),
         "title": title or _TITLES.get(status, "Error"),
@@ -29,8 +46,12 @@ def problem(status: int, detail: str = "", *, title: str = "", errors: list[dict
     if errors is not None:
         body["errors"] = errors
     body.update(extra)
-    return JsonResponse(body, status=status, content_type="application/problem+json",
-                        json_dumps_params={"ensure_ascii": False})  # fmt: skip
+    return JsonResponse(
+        body,
+        status=status,
+        content_type="application/problem+json",
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 def _field_from_loc(loc: tuple[Any, ...] | list[Any]) -> tuple[str, int | None]:
@@ -62,7 +83,11 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     errors = []
     for err in exc.errors:
         field, index = _field_from_loc(err.get("loc", ()))
-        item: dict[str, Any] = {"field": field, "message": _pydantic_message(err), "code": err.get("type", "invalid")}
+        item: dict[str, Any] = {
+            "field": field,
+            "message": _pydantic_message(err),
+            "code": err.get("type", "invalid"),
+        }
         if index is not None:
             item["index"] = index
         errors.append(item)
@@ -76,7 +101,11 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     if isinstance(exc, ValidationFailed):
         errors = [e.as_dict() for e in exc.errors]
     if isinstance(exc, VersionConflict):
-        extra = {"current_version": exc.current_version, "changed_by": exc.changed_by, "changed_at": exc.changed_at}
+        extra = {
+            "current_version": exc.current_version,
+            "changed_by": exc.changed_by,
+            "changed_at": exc.changed_at,
+        }
     for attr in ("visible_ids",):
         if hasattr(exc, attr):
             extra["duplicate_ids"] = getattr(exc, attr)

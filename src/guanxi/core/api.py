@@ -1,6 +1,5 @@
 """REST endpoints for the signed-in user, memberships, teams, custom-field definitions and the audit log."""
 
-
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -11,26 +10,46 @@ from guanxi.core import selectors, services
 from guanxi.core.models import Membership
 from guanxi.core.roles import ROLE_PERMISSIONS, Perm, Role
 from guanxi.core.schemas import (
-    AuditOut, CustomFieldIn, CustomFieldOut, CustomFieldPatch, MeOut, MembershipIn, MembershipOut, MembershipPatch,
-    TeamIn, TeamOut,
-)  # fmt: skip
+    AuditOut,
+    CustomFieldIn,
+    CustomFieldOut,
+    CustomFieldPatch,
+    MembershipIn,
+    MembershipOut,
+    MembershipPatch,
+    MeOut,
+    TeamIn,
+    TeamOut,
+)
 
 router = Router(tags=["organisation"])
 
 
 def _membership_dict(m: Membership) -> dict[str, Any]:
-    return {"id": m.pk, "username": m.user.username, "email": m.user.email, "display_name": m.user.first_name,
-            "role": m.role, "team": m.team.name if m.team else None, "is_active": m.is_active,
-            "created_at": m.created_at}  # fmt: skip
+    return {
+        "id": m.pk,
+        "username": m.user.username,
+        "email": m.user.email,
+        "display_name": m.user.first_name,
+        "role": m.role,
+        "team": m.team.name if m.team else None,
+        "is_active": m.is_active,
+        "created_at": m.created_at,
+    }
 
 
 @router.get("/me", response=MeOut, summary="Who am I, in which organisation, with which permissions")
 def me(request: HttpRequest) -> dict[str, Any]:
     actor = actor_of(request)
     perms = sorted(p.value for p in ROLE_PERMISSIONS[Role(actor.membership.role)] if actor.has(p))
-    return {"username": actor.user.username, "organization": actor.org.name, "role": actor.membership.role,
-            "team": actor.membership.team.name if actor.membership.team else None, "permissions": perms,
-            "organizations": [m.organization.name for m in selectors.memberships_of_user(actor.user.pk)]}  # fmt: skip
+    return {
+        "username": actor.user.username,
+        "organization": actor.org.name,
+        "role": actor.membership.role,
+        "team": actor.membership.team.name if actor.membership.team else None,
+        "permissions": perms,
+        "organizations": [m.organization.name for m in selectors.memberships_of_user(actor.user.pk)],
+    }
 
 
 @router.get("/users", response=list[MembershipOut], summary="Users and their roles (admin)")
@@ -43,16 +62,25 @@ def create_user(request: HttpRequest, payload: MembershipIn) -> tuple[int, dict[
     actor = actor_of(request)
     actor.require(Perm.ORG_ADMIN)
     membership, _created = services.membership_upsert(
-        org=actor.org, username=payload.username, role=payload.role, team=payload.team, password=payload.password,
-        email=payload.email, display_name=payload.display_name, actor=actor,
-    )  # fmt: skip
+        org=actor.org,
+        username=payload.username,
+        role=payload.role,
+        team=payload.team,
+        password=payload.password,
+        email=payload.email,
+        display_name=payload.display_name,
+        actor=actor,
+    )
     return 201, _membership_dict(membership)
 
 
-@router.patch("/users/{int:membership_id}", response=MembershipOut, summary="Change role, team or access (admin)")
+@router.patch(
+    "/users/{int:membership_id}", response=MembershipOut, summary="Change role, team or access (admin)"
+)
 def update_user(request: HttpRequest, membership_id: int, payload: MembershipPatch) -> dict[str, Any]:
-    m = services.membership_update(actor=actor_of(request), membership_id=membership_id,
-                                   data=payload.model_dump(exclude_unset=True))  # fmt: skip
+    m = services.membership_update(
+        actor=actor_of(request), membership_id=membership_id, data=payload.model_dump(exclude_unset=True)
+    )
     return _membership_dict(m)
 
 
@@ -78,10 +106,13 @@ def create_custom_field(request: HttpRequest, payload: CustomFieldIn) -> Any:
     return 201, services.custom_field_create(actor=actor_of(request), data=payload.model_dump())
 
 
-@router.patch("/custom-fields/{int:field_id}", response=CustomFieldOut, summary="Change a custom field (admin)")
+@router.patch(
+    "/custom-fields/{int:field_id}", response=CustomFieldOut, summary="Change a custom field (admin)"
+)
 def update_custom_field(request: HttpRequest, field_id: int, payload: CustomFieldPatch) -> Any:
-    return services.custom_field_update(actor=actor_of(request), field_id=field_id,
-                                        data=payload.model_dump(exclude_unset=True))  # fmt: skip
+    return services.custom_field_update(
+        actor=actor_of(request), field_id=field_id, data=payload.model_dump(exclude_unset=True)
+    )
 
 
 @router.delete("/custom-fields/{int:field_id}", response={204: None}, summary="Remove a custom field (admin)")
@@ -91,11 +122,35 @@ def delete_custom_field(request: HttpRequest, field_id: int) -> HttpResponse:
 
 
 @router.get("/audit-events", response=list[AuditOut], summary="The audit log (admin, manager)")
-def list_audit_events(request: HttpRequest, object_type: str = "", object_id: str = "", action: str = "",
-                      actor: str = "", before_id: int | None = None,
-                      limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:  # fmt: skip
-    events = selectors.audit_event_list(actor=actor_of(request), object_type=object_type, object_id=object_id,
-                                        action=action, actor_name=actor, before_id=before_id, limit=limit)  # fmt: skip
-    return [{"id": e.pk, "action": e.action, "actor": e.actor_name, "object_type": e.object_type,
-             "object_id": e.object_id, "object_repr": e.object_repr, "changes": e.changes, "context": e.context,
-             "created_at": e.created_at} for e in events]  # fmt: skip
+def list_audit_events(
+    request: HttpRequest,
+    object_type: str = "",
+    object_id: str = "",
+    action: str = "",
+    actor: str = "",
+    before_id: int | None = None,
+    limit: int = Query(50, ge=1, le=500),  # type: ignore[type-arg]
+) -> list[dict[str, Any]]:
+    events = selectors.audit_event_list(
+        actor=actor_of(request),
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+        actor_name=actor,
+        before_id=before_id,
+        limit=limit,
+    )
+    return [
+        {
+            "id": e.pk,
+            "action": e.action,
+            "actor": e.actor_name,
+            "object_type": e.object_type,
+            "object_id": e.object_id,
+            "object_repr": e.object_repr,
+            "changes": e.changes,
+            "context": e.context,
+            "created_at": e.created_at,
+        }
+        for e in events
+    ]

@@ -23,7 +23,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def diff(before: Mapping[str, Any], after: Mapping[str, Any], fields: Iterable[str] | None = None) -> dict[str, list[Any]]:
+def diff(
+    before: Mapping[str, Any], after: Mapping[str, Any], fields: Iterable[str] | None = None
+) -> dict[str, list[Any]]:
     """``{field: [before, after]}`` for every field whose value changed."""
     keys = list(fields) if fields is not None else sorted(set(before) | set(after))
     changes: dict[str, list[Any]] = {}

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.core.roles import ROLE_CHOICES, Perm, Role, Scope, ROLE_SCOPE, role_has
+from guanxi.core.roles import ROLE_CHOICES, ROLE_SCOPE, Perm, Role, Scope, role_has
 
 
 class Organization(models.Model):

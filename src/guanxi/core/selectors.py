@@ -11,7 +11,9 @@ from guanxi.core.roles import Perm
 
 def membership_for(user_id: int, org_id: int | None = None) -> Membership | None:
     """The user's active membership in ``org_id``, or their first one when no organisation is chosen."""
-    qs = Membership.objects.select_related("organization", "user", "team").filter(user_id=user_id, is_active=True)
+    qs = Membership.objects.select_related("organization", "user", "team").filter(
+        user_id=user_id, is_active=True
+    )
     if org_id is not None:
         qs = qs.filter(organization_id=org_id)
     return qs.order_by("organization_id").first()
@@ -23,7 +25,9 @@ def memberships_of_user(user_id: int) -> QuerySet[Membership]:
 
 def membership_list(*, actor: Actor) -> QuerySet[Membership]:
     actor.require(Perm.ORG_ADMIN)
-    return Membership.objects.select_related("user", "team").filter(organization_id=actor.org_id).order_by("id")
+    return (
+        Membership.objects.select_related("user", "team").filter(organization_id=actor.org_id).order_by("id")
+    )
 
 
 def team_list(*, actor: Actor) -> QuerySet[Team]:
@@ -35,9 +39,15 @@ def custom_field_list(*, actor: Actor) -> QuerySet[CustomFieldDefinition]:
 
 
 def audit_event_list(
-    *, actor: Actor, object_type: str = "", object_id: str = "", action: str = "", actor_name: str = "",
-    before_id: int | None = None, limit: int = 50,
-) -> list[AuditEvent]:  # fmt: skip
+    *,
+    actor: Actor,
+    object_type: str = "",
+    object_id: str = "",
+    action: str = "",
+    actor_name: str = "",
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[AuditEvent]:
     actor.require(Perm.AUDIT_VIEW)
     qs = AuditEvent.objects.filter(organization_id=actor.org_id)
     if object_type:

@@ -30,7 +30,9 @@ def _fail(field: str, message: str, code: str = "invalid") -> ValidationFailed:
     return ValidationFailed(errors=[FieldError(field, message, code=code)])
 
 
-def organization_create(*, name: str, time_zone: str = "Asia/Shanghai", currency: str = "CNY") -> tuple[Organization, bool]:
+def organization_create(
+    *, name: str, time_zone: str = "Asia/Shanghai", currency: str = "CNY"
+) -> tuple[Organization, bool]:
     """Create the organisation, or return the existing one of that name (idempotent for scripts)."""
     name = name.strip()
     if not name or len(name) > 100:
@@ -40,8 +42,15 @@ def organization_create(*, name: str, time_zone: str = "Asia/Shanghai", currency
             name=name, defaults={"time_zone": time_zone, "currency": currency}
         )
         if created:
-            audit(actor=None, action="create", object_type="organization", object_id=org.pk, object_repr=name,
-                  org_id=org.pk, context={"via": "cli"})  # fmt: skip
+            audit(
+                actor=None,
+                action="create",
+                object_type="organization",
+                object_id=org.pk,
+                object_repr=name,
+                org_id=org.pk,
+                context={"via": "cli"},
+            )
     return org, created
 
 
@@ -51,7 +60,14 @@ def team_get_or_create(*, org: Organization, name: str, actor: Actor | None = No
         raise _fail("team", _("must be 1 to 100 characters"))
     team, created = Team.objects.get_or_create(organization=org, name=name)
     if created:
-        audit(actor=actor, action="create", object_type="team", object_id=team.pk, object_repr=name, org_id=org.pk)
+        audit(
+            actor=actor,
+            action="create",
+            object_type="team",
+            object_id=team.pk,
+            object_repr=name,
+            org_id=org.pk,
+        )
     return team
 
 
@@ -71,7 +87,9 @@ def membership_upsert(
     if not _USERNAME.match(username or ""):
         errors.append(FieldError("username", _("use 1–150 letters, digits and @ . + - _")))
     if role not in Role.__members__.values():
-        errors.append(FieldError("role", _("must be one of: %(r)s") % {"r": ", ".join(r.value for r in Role)}))
+        errors.append(
+            FieldError("role", _("must be one of: %(r)s") % {"r": ", ".join(r.value for r in Role)})
+        )
     if password:
         try:
             validate_password(password)
@@ -95,8 +113,13 @@ def membership_upsert(
         team_obj = team_get_or_create(org=org, name=team, actor=actor) if team else None
         membership = Membership.objects.filter(organization=org, user=user).first()
         created = membership is None
-        before = {} if created else {"role": membership.role, "team": membership.team.name if membership.team else None,
-                                     "is_active": membership.is_active}  # fmt: skip
+        before: dict[str, Any] = {}
+        if membership is not None:
+            before = {
+                "role": membership.role,
+                "team": membership.team.name if membership.team else None,
+                "is_active": membership.is_active,
+            }
         if membership is None:
             membership = Membership.objects.create(organization=org, user=user, role=role, team=team_obj)
         else:
@@ -105,49 +128,81 @@ def membership_upsert(
                 membership.team = team_obj
             membership.is_active = True
             membership.save()
-        after = {"role": membership.role, "team": membership.team.name if membership.team else None,
-                 "is_active": membership.is_active}  # fmt: skip
+        after = {
+            "role": membership.role,
+            "team": membership.team.name if membership.team else None,
+            "is_active": membership.is_active,
+        }
         changes = diff(before, after)
         if changes:
-            audit(actor=actor, action="permission_change" if not created else "create", object_type="membership",
-                  object_id=membership.pk, object_repr=username, changes=changes, org_id=org.pk)  # fmt: skip
+            audit(
+                actor=actor,
+                action="permission_change" if not created else "create",
+                object_type="membership",
+                object_id=membership.pk,
+                object_repr=username,
+                changes=changes,
+                org_id=org.pk,
+            )
             emit("membership.changed", org_id=org.pk, user_id=user.pk)
     return membership, created
 
 
 def membership_update(*, actor: Actor, membership_id: int, data: dict[str, Any]) -> Membership:
     actor.require(Perm.ORG_ADMIN)
-    membership = Membership.objects.select_related("user", "team").filter(
-        organization_id=actor.org_id, pk=membership_id
-    ).first()
+    membership = (
+        Membership.objects.select_related("user", "team")
+        .filter(organization_id=actor.org_id, pk=membership_id)
+        .first()
+    )
     if membership is None:
         raise NotFound()
-    if membership.user_id == actor.user.pk and (data.get("role", "admin") != "admin" or data.get("is_active") is False):
+    if membership.user_id == actor.user.pk and (
+        data.get("role", "admin") != "admin" or data.get("is_active") is False
+    ):
         raise _fail("role", _("you cannot remove your own administrator access"))
-    before = {"role": membership.role, "team": membership.team.name if membership.team else None,
-              "is_active": membership.is_active}  # fmt: skip
+    before = {
+        "role": membership.role,
+        "team": membership.team.name if membership.team else None,
+        "is_active": membership.is_active,
+    }
     with transaction.atomic():
         if "role" in data:
             if data["role"] not in Role.__members__.values():
                 raise _fail("role", _("must be one of: %(r)s") % {"r": ", ".join(r.value for r in Role)})
             membership.role = data["role"]
         if "team" in data:
-            membership.team = team_get_or_create(org=actor.org, name=data["team"], actor=actor) if data["team"] else None
+            membership.team = (
+                team_get_or_create(org=actor.org, name=data["team"], actor=actor) if data["team"] else None
+            )
         if "is_active" in data:
             membership.is_active = bool(data["is_active"])
         membership.save()
-        after = {"role": membership.role, "team": membership.team.name if membership.team else None,
-                 "is_active": membership.is_active}  # fmt: skip
-        audit(actor=actor, action="permission_change", object_type="membership", object_id=membership.pk,
-              object_repr=membership.user.username, changes=diff(before, after))  # fmt: skip
+        after = {
+            "role": membership.role,
+            "team": membership.team.name if membership.team else None,
+            "is_active": membership.is_active,
+        }
+        audit(
+            actor=actor,
+            action="permission_change",
+            object_type="membership",
+            object_id=membership.pk,
+            object_repr=membership.user.username,
+            changes=diff(before, after),
+        )
         emit("membership.changed", org_id=actor.org_id, user_id=membership.user_id)
     return membership
 
 
 def api_token_create(
-    *, membership: Membership, scopes: list[str] | None = None, name: str = "", days: int | None = None,
+    *,
+    membership: Membership,
+    scopes: list[str] | None = None,
+    name: str = "",
+    days: int | None = None,
     actor: Actor | None = None,
-) -> tuple[ApiToken, str]:  # fmt: skip
+) -> tuple[ApiToken, str]:
     """Create a token and return it with the plain secret, which is never stored nor shown again."""
     scopes = sorted(set(scopes or ["read", "write"]))
     bad = [s for s in scopes if s not in ApiToken.SCOPES]
@@ -164,14 +219,24 @@ def api_token_create(
             scopes=scopes,
             expires_at=timezone.now() + dt.timedelta(days=days) if days else None,
         )
-        audit(actor=actor, action="token_create", object_type="api_token", object_id=token.pk,
-              object_repr=f"{membership.user.username} {token.prefix}…", changes={"scopes": [None, scopes]},
-              org_id=membership.organization_id)  # fmt: skip
+        audit(
+            actor=actor,
+            action="token_create",
+            object_type="api_token",
+            object_id=token.pk,
+            object_repr=f"{membership.user.username} {token.prefix}…",
+            changes={"scopes": [None, scopes]},
+            org_id=membership.organization_id,
+        )
     return token, raw
 
 
 def api_token_authenticate(raw: str) -> tuple[ApiToken, Membership] | None:
-    token = ApiToken.objects.select_related("user").filter(token_hash=hash_token(raw), revoked_at__isnull=True).first()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=hash_token(raw), revoked_at__isnull=True)
+        .first()
+    )
     if token is None or (token.expires_at and token.expires_at < timezone.now()) or not token.user.is_active:
         return None
     membership = (
@@ -207,7 +272,12 @@ def _clean_definition(data: dict[str, Any], existing: CustomFieldDefinition | No
         values["label"] = label
     field_type = data.get("field_type", existing.field_type if existing else None)
     if field_type not in CustomFieldDefinition.FieldType.values:
-        errors.append(FieldError("field_type", _("must be one of: %(t)s") % {"t": ", ".join(CustomFieldDefinition.FieldType.values)}))
+        errors.append(
+            FieldError(
+                "field_type",
+                _("must be one of: %(t)s") % {"t": ", ".join(CustomFieldDefinition.FieldType.values)},
+            )
+        )
     values["field_type"] = field_type
     choices = data.get("choices", existing.choices if existing else [])
     if field_type in ("choice", "multi_choice"):
@@ -215,7 +285,9 @@ def _clean_definition(data: dict[str, Any], existing: CustomFieldDefinition | No
             errors.append(FieldError("choices", _("list at least one non-empty choice")))
         elif len(set(choices)) != len(choices):
             errors.append(FieldError("choices", _("choices must not repeat")))
-    values["choices"] = [c.strip() for c in choices] if field_type in ("choice", "multi_choice") and choices else []
+    values["choices"] = (
+        [c.strip() for c in choices] if field_type in ("choice", "multi_choice") and choices else []
+    )
     for flag in ("required", "unique"):
         if flag in data:
             values[flag] = bool(data[flag])
@@ -230,11 +302,19 @@ def custom_field_create(*, actor: Actor, data: dict[str, Any]) -> CustomFieldDef
     actor.require(Perm.ORG_ADMIN)
     values = _clean_definition(data, None)
     with transaction.atomic():
-        if CustomFieldDefinition.objects.filter(organization_id=actor.org_id, entity="customer", key=values["key"]).exists():
+        if CustomFieldDefinition.objects.filter(
+            organization_id=actor.org_id, entity="customer", key=values["key"]
+        ).exists():
             raise _fail("key", _("a custom field with this key exists"), "unique")
         defn = CustomFieldDefinition.objects.create(organization_id=actor.org_id, entity="customer", **values)
-        audit(actor=actor, action="create", object_type="custom_field", object_id=defn.pk, object_repr=defn.key,
-              changes=diff({}, values))  # fmt: skip
+        audit(
+            actor=actor,
+            action="create",
+            object_type="custom_field",
+            object_id=defn.pk,
+            object_repr=defn.key,
+            changes=diff({}, values),
+        )
     return defn
 
 
@@ -252,8 +332,14 @@ def custom_field_update(*, actor: Actor, field_id: int, data: dict[str, Any]) ->
         for k, v in values.items():
             setattr(defn, k, v)
         defn.save()
-        audit(actor=actor, action="update", object_type="custom_field", object_id=defn.pk, object_repr=defn.key,
-              changes=diff(before, values))  # fmt: skip
+        audit(
+            actor=actor,
+            action="update",
+            object_type="custom_field",
+            object_id=defn.pk,
+            object_repr=defn.key,
+            changes=diff(before, values),
+        )
     return defn
 
 
@@ -264,10 +350,19 @@ def custom_field_delete(*, actor: Actor, field_id: int) -> None:
         defn = CustomFieldDefinition.objects.filter(organization_id=actor.org_id, pk=field_id).first()
         if defn is None:
             raise NotFound()
-        audit(actor=actor, action="delete", object_type="custom_field", object_id=defn.pk, object_repr=defn.key)
+        audit(
+            actor=actor, action="delete", object_type="custom_field", object_id=defn.pk, object_repr=defn.key
+        )
         defn.delete()
 
 
 def login_audit(*, user: User, org_id: int | None, ip: str, success: bool) -> None:
-    audit(actor=None, action="login" if success else "login_failed", object_type="user", object_id=user.pk,
-          object_repr=user.username, org_id=org_id, context={"via": "ui", "ip": ip})  # fmt: skip
+    audit(
+        actor=None,
+        action="login" if success else "login_failed",
+        object_type="user",
+        object_id=user.pk,
+        object_repr=user.username,
+        org_id=org_id,
+        context={"via": "ui", "ip": ip},
+    )

@@ -1,5 +1,6 @@
-"""REST endpoints for customers, contacts and tags (``/api/v1/...``). Thin: services and selectors do the work."""
+"""REST endpoints for customers, contacts and tags (``/api/v1/...``).
 
+Thin: services and selectors do the work."""
 
 import datetime as dt
 import re
@@ -19,9 +20,22 @@ from guanxi.customers import selectors, services
 from guanxi.customers.models import Tag
 from guanxi.customers.presenters import contact_to_dict, customer_to_dict
 from guanxi.customers.schemas import (
-    AuditEventOut, BulkIn, BulkOut, ContactIn, ContactOut, ContactPage, ContactPatch, CustomerIn, CustomerOut,
-    CustomerPage, CustomerPatch, ShareIn, TagIn, TagOut, TagPatch,
-)  # fmt: skip
+    AuditEventOut,
+    BulkIn,
+    BulkOut,
+    ContactIn,
+    ContactOut,
+    ContactPage,
+    ContactPatch,
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    CustomerPatch,
+    ShareIn,
+    TagIn,
+    TagOut,
+    TagPatch,
+)
 
 router = Router(tags=["customers"])
 contacts_router = Router(tags=["contacts"])
@@ -29,7 +43,9 @@ tags_router = Router(tags=["tags"])
 
 
 class CustomerQuery(Schema):
-    q: str = Field("", max_length=100, description="Search name, company, phone digits, email (≥ 2 characters)")
+    q: str = Field(
+        "", max_length=100, description="Search name, company, phone digits, email (≥ 2 characters)"
+    )
     owner: str = Field("", description="Owner username; '-' for customers without an owner")
     team: str = ""
     tag: str = ""
@@ -65,7 +81,9 @@ def _expected_version(request: HttpRequest, body_version: int | None) -> int:
     if header:
         match = re.fullmatch(r'(?:W/)?"?(\d+)"?', header)
         if not match:
-            raise ValidationFailed(errors=[FieldError("If-Match", "must be an ETag this API gave out, like \"3\"")])
+            raise ValidationFailed(
+                errors=[FieldError("If-Match", 'must be an ETag this API gave out, like "3"')]
+            )
         return int(match.group(1))
     if body_version is not None:
         return body_version
@@ -77,7 +95,15 @@ class _PreconditionRequired(ValidationFailed):
     title = "Precondition required"
 
     def __init__(self) -> None:
-        super().__init__(errors=[FieldError("If-Match", "send If-Match with the ETag you read (or 'version' in the body)", code="required")])
+        super().__init__(
+            errors=[
+                FieldError(
+                    "If-Match",
+                    "send If-Match with the ETag you read (or 'version' in the body)",
+                    code="required",
+                )
+            ]
+        )
 
 
 def _customer_response(request: HttpRequest, customer: Any, status: int = 200) -> HttpResponse:
@@ -90,8 +116,9 @@ def _customer_response(request: HttpRequest, customer: Any, status: int = 200) -
 @router.get("/customers", response=CustomerPage, summary="List and search customers (keyset pagination)")
 def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> dict[str, Any]:
     actor = actor_of(request)
-    page = selectors.customer_list(actor=actor, filters=_filters(query), sort=query.sort, cursor=query.cursor,
-                                   limit=query.limit)  # fmt: skip
+    page = selectors.customer_list(
+        actor=actor, filters=_filters(query), sort=query.sort, cursor=query.cursor, limit=query.limit
+    )
     return {"items": [customer_to_dict(c, actor) for c in page.items], "next_cursor": page.next_cursor}
 
 
@@ -104,24 +131,38 @@ def create_customer(request: HttpRequest, payload: CustomerIn, allow_duplicate: 
     return _customer_response(request, customer, 201)
 
 
-@router.post("/customers/bulk", response=BulkOut, summary="Create or upsert up to 1,000 customers, all or nothing")
+@router.post(
+    "/customers/bulk", response=BulkOut, summary="Create or upsert up to 1,000 customers, all or nothing"
+)
 @idempotent
 def bulk_customers(request: HttpRequest, payload: BulkIn) -> HttpResponse:
     items = [item.model_dump(exclude_unset=True, exclude={"version"}) for item in payload.items]
     results = services.customers_bulk(actor=actor_of(request), items=items, mode=payload.mode)
     created = sum(1 for _, was_created in results if was_created)
-    return json_response({
-        "created": created, "updated": len(results) - created,
-        "items": [{"index": i, "id": c.pk, "created": new, "version": c.version} for i, (c, new) in enumerate(results)],
-    })  # fmt: skip
+    return json_response(
+        {
+            "created": created,
+            "updated": len(results) - created,
+            "items": [
+                {"index": i, "id": c.pk, "created": new, "version": c.version}
+                for i, (c, new) in enumerate(results)
+            ],
+        }
+    )
 
 
 @router.get("/customers/deleted", response=CustomerPage, summary="The recycle bin")
 def list_deleted(request: HttpRequest, query: Query[CustomerQuery]) -> dict[str, Any]:
     actor = actor_of(request)
     actor.require(Perm.CUSTOMER_DELETE)
-    page = selectors.customer_list(actor=actor, filters=_filters(query), sort=query.sort, cursor=query.cursor,
-                                   limit=query.limit, deleted=True)  # fmt: skip
+    page = selectors.customer_list(
+        actor=actor,
+        filters=_filters(query),
+        sort=query.sort,
+        cursor=query.cursor,
+        limit=query.limit,
+        deleted=True,
+    )
     return {"items": [customer_to_dict(c, actor) for c in page.items], "next_cursor": page.next_cursor}
 
 
@@ -135,8 +176,11 @@ def get_customer(request: HttpRequest, customer_id: int) -> HttpResponse:
     return _customer_response(request, customer)
 
 
-@router.patch("/customers/{int:customer_id}", response=CustomerOut,
-              summary="Change fields (needs If-Match or version; 412 when stale)")  # fmt: skip
+@router.patch(
+    "/customers/{int:customer_id}",
+    response=CustomerOut,
+    summary="Change fields (needs If-Match or version; 412 when stale)",
+)
 def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> HttpResponse:
     actor = actor_of(request)
     selectors.customer_get(actor=actor, customer_id=customer_id)  # 404 before 428 for invisible ids
@@ -154,7 +198,9 @@ def delete_customer(request: HttpRequest, customer_id: int) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-@router.post("/customers/{int:customer_id}/restore", response=CustomerOut, summary="Restore from the recycle bin")
+@router.post(
+    "/customers/{int:customer_id}/restore", response=CustomerOut, summary="Restore from the recycle bin"
+)
 def restore_customer(request: HttpRequest, customer_id: int) -> HttpResponse:
     actor = actor_of(request)
     services.customer_restore(actor=actor, customer_id=customer_id)
@@ -167,12 +213,20 @@ def purge_customer(request: HttpRequest, customer_id: int) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-@router.get("/customers/{int:customer_id}/history", response=list[AuditEventOut],
-            summary="Field history: every change with before/after")  # fmt: skip
-def customer_history(request: HttpRequest, customer_id: int, before_id: int | None = None,
-                     limit: int = Query(100, ge=1, le=500)) -> list[dict[str, Any]]:  # fmt: skip
-    events = selectors.customer_history(actor=actor_of(request), customer_id=customer_id, limit=limit,
-                                        before_id=before_id)  # fmt: skip
+@router.get(
+    "/customers/{int:customer_id}/history",
+    response=list[AuditEventOut],
+    summary="Field history: every change with before/after",
+)
+def customer_history(
+    request: HttpRequest,
+    customer_id: int,
+    before_id: int | None = None,
+    limit: int = Query(100, ge=1, le=500),  # type: ignore[type-arg]
+) -> list[dict[str, Any]]:
+    events = selectors.customer_history(
+        actor=actor_of(request), customer_id=customer_id, limit=limit, before_id=before_id
+    )
     return [audit_event_to_dict(e) for e in events]
 
 
@@ -183,22 +237,36 @@ def share_customer(request: HttpRequest, customer_id: int, payload: ShareIn) -> 
 
 
 def audit_event_to_dict(event: Any) -> dict[str, Any]:
-    return {"id": event.pk, "action": event.action, "actor": event.actor_name, "object_type": event.object_type,
-            "object_id": event.object_id, "object_repr": event.object_repr, "changes": event.changes,
-            "context": event.context, "created_at": event.created_at}  # fmt: skip
+    return {
+        "id": event.pk,
+        "action": event.action,
+        "actor": event.actor_name,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "changes": event.changes,
+        "context": event.context,
+        "created_at": event.created_at,
+    }
 
 
 # Contacts -------------------------------------------------------------------------------------
 
 
 @contacts_router.get("/contacts", response=ContactPage, summary="Contacts of visible customers")
-def list_contacts(request: HttpRequest, customer_id: int | None = None, cursor: str = "",
-                  limit: int = Query(50, ge=1, le=200)) -> dict[str, Any]:  # fmt: skip
+def list_contacts(
+    request: HttpRequest,
+    customer_id: int | None = None,
+    cursor: str = "",
+    limit: int = Query(50, ge=1, le=200),  # type: ignore[type-arg]
+) -> dict[str, Any]:
     actor = actor_of(request)
     after = int(cursor) if cursor.isdigit() else 0
     if cursor and not cursor.isdigit():
         raise ValidationFailed(errors=[FieldError("cursor", "is not a cursor this list gave out")])
-    rows = contact_services.contact_list(actor=actor, customer_id=customer_id, after_id=after, limit=limit + 1)
+    rows = contact_services.contact_list(
+        actor=actor, customer_id=customer_id, after_id=after, limit=limit + 1
+    )
     next_cursor = str(rows[limit - 1].pk) if len(rows) > limit else None
     return {"items": [contact_to_dict(c, actor) for c in rows[:limit]], "next_cursor": next_cursor}
 
@@ -209,8 +277,11 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> HttpResponse:
     actor = actor_of(request)
     data = payload.model_dump(exclude={"customer_id"})
     contact = contact_services.contact_create(actor=actor, customer_id=payload.customer_id, data=data)
-    return json_response(contact_to_dict(contact, actor), status=201,
-                         headers={"ETag": _etag(contact.version), "Location": f"/api/v1/contacts/{contact.pk}"})  # fmt: skip
+    return json_response(
+        contact_to_dict(contact, actor),
+        status=201,
+        headers={"ETag": _etag(contact.version), "Location": f"/api/v1/contacts/{contact.pk}"},
+    )
 
 
 @contacts_router.get("/contacts/{int:contact_id}", response=ContactOut)
@@ -226,7 +297,9 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
     contact_services.contact_get(actor=actor, contact_id=contact_id)
     version = _expected_version(request, payload.version)
     data = payload.model_dump(exclude_unset=True, exclude={"version"})
-    contact = contact_services.contact_update(actor=actor, contact_id=contact_id, data=data, expected_version=version)
+    contact = contact_services.contact_update(
+        actor=actor, contact_id=contact_id, data=data, expected_version=version
+    )
     return json_response(contact_to_dict(contact, actor), headers={"ETag": _etag(contact.version)})
 
 
@@ -251,7 +324,9 @@ def create_tag(request: HttpRequest, payload: TagIn) -> tuple[int, Tag]:
 
 @tags_router.patch("/tags/{int:tag_id}", response=TagOut)
 def update_tag(request: HttpRequest, tag_id: int, payload: TagPatch) -> Tag:
-    return services.tag_update(actor=actor_of(request), tag_id=tag_id, data=payload.model_dump(exclude_unset=True))
+    return services.tag_update(
+        actor=actor_of(request), tag_id=tag_id, data=payload.model_dump(exclude_unset=True)
+    )
 
 
 @tags_router.delete("/tags/{int:tag_id}", response={204: None})

@@ -24,9 +24,21 @@ from guanxi.customers.models import Customer, CustomerIdentifier
 User = get_user_model()
 
 TEXT_FIELDS = [
-    "name", "company", "title", "wechat", "province", "city", "district", "address",
-    "industry", "size", "source", "notes", "external_id", "grade",
-]  # fmt: skip
+    "name",
+    "company",
+    "title",
+    "wechat",
+    "province",
+    "city",
+    "district",
+    "address",
+    "industry",
+    "size",
+    "source",
+    "notes",
+    "external_id",
+    "grade",
+]
 CHOICE_FIELDS = {
     "kind": Customer.Kind.values,
     "gender": Customer.Gender.values,
@@ -143,12 +155,14 @@ def clean_customer_input(
         value = clean_text(data[name]) if name != "notes" else str(data[name] or "").strip()
         limit = _max_length(name)
         if limit and len(value) > limit:
-            out.errors.append(FieldError(name, _("at most %(n)s characters") % {"n": limit}, index, "too_long"))
+            out.errors.append(
+                FieldError(name, _("at most %(n)s characters") % {"n": limit}, index, "too_long")
+            )
             continue
         out.values[name] = value
-    if creating or "name" in data:
-        if not out.values.get("name") and not any(e.field == "name" for e in out.errors):
-            out.errors.append(FieldError("name", _("is required"), index, "required"))
+    name_missing = not out.values.get("name") and not any(e.field == "name" for e in out.errors)
+    if (creating or "name" in data) and name_missing:
+        out.errors.append(FieldError("name", _("is required"), index, "required"))
     for name, allowed in CHOICE_FIELDS.items():
         if name in data:
             value = data[name] if data[name] is not None else ""
@@ -184,8 +198,10 @@ def clean_customer_input(
             out.errors.append(FieldError("tags", _("a tag has at most 50 characters"), index))
         out.tags = sorted({t for t in names if t})
     if "custom" in data or creating:
-        defs = custom_defs if custom_defs is not None else list(
-            CustomFieldDefinition.objects.filter(organization_id=actor.org_id, entity="customer")
+        defs = (
+            custom_defs
+            if custom_defs is not None
+            else list(CustomFieldDefinition.objects.filter(organization_id=actor.org_id, entity="customer"))
         )
         merged = dict(existing.custom) if existing else {}
         incoming = data.get("custom") or {}
@@ -213,12 +229,18 @@ def _clean_owner_and_team(
                 .first()
             )
             if owner_membership is None:
-                out.errors.append(FieldError("owner", _("no active user “%(u)s” in this organisation") % {"u": username}, index))
+                out.errors.append(
+                    FieldError(
+                        "owner", _("no active user “%(u)s” in this organisation") % {"u": username}, index
+                    )
+                )
                 return
         current_owner = existing.owner_id if existing else actor.user.pk
         new_owner = owner_membership.user_id if owner_membership else None
         if new_owner != current_owner and not actor.has(Perm.CUSTOMER_ASSIGN):
-            out.errors.append(FieldError("owner", _("you may not assign customers to other users"), index, "forbidden"))
+            out.errors.append(
+                FieldError("owner", _("you may not assign customers to other users"), index, "forbidden")
+            )
             return
         out.values["owner_id"] = new_owner
     elif existing is None:
@@ -228,7 +250,9 @@ def _clean_owner_and_team(
         if data["team"]:
             team = Team.objects.filter(organization_id=actor.org_id, name=data["team"]).first()
             if team is None:
-                out.errors.append(FieldError("team", _("no team “%(t)s” in this organisation") % {"t": data["team"]}, index))
+                out.errors.append(
+                    FieldError("team", _("no team “%(t)s” in this organisation") % {"t": data["team"]}, index)
+                )
             else:
                 out.values["team_id"] = team.pk
         else:
@@ -251,11 +275,17 @@ def _check_unique_custom(
     for defn in defs:
         if not defn.unique or defn.key not in clean:
             continue
-        clash = Customer.objects.filter(organization_id=actor.org_id, **{f"custom__{defn.key}": clean[defn.key]})
+        clash = Customer.objects.filter(
+            organization_id=actor.org_id, **{f"custom__{defn.key}": clean[defn.key]}
+        )
         if existing is not None:
             clash = clash.exclude(pk=existing.pk)
         if clash.exists():
-            out.errors.append(FieldError(f"custom.{defn.key}", _("another customer already has this value"), index, "unique"))
+            out.errors.append(
+                FieldError(
+                    f"custom.{defn.key}", _("another customer already has this value"), index, "unique"
+                )
+            )
 
 
 def find_exact_duplicates(

@@ -32,7 +32,9 @@ def contact_get(*, actor: Actor, contact_id: int) -> Contact:
     return contact
 
 
-def contact_list(*, actor: Actor, customer_id: int | None = None, after_id: int = 0, limit: int = 50) -> list[Contact]:
+def contact_list(
+    *, actor: Actor, customer_id: int | None = None, after_id: int = 0, limit: int = 50
+) -> list[Contact]:
     qs = contact_queryset(actor)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
@@ -45,9 +47,8 @@ def _clean(actor: Actor, data: dict[str, Any], creating: bool) -> dict[str, Any]
     for name in ("name", "title", "wechat"):
         if name in data:
             values[name] = clean_text(data[name])
-    if creating or "name" in data:
-        if not values.get("name"):
-            errors.append(FieldError("name", _("is required"), code="required"))
+    if (creating or "name" in data) and not values.get("name"):
+        errors.append(FieldError("name", _("is required"), code="required"))
     if "notes" in data:
         values["notes"] = str(data["notes"] or "").strip()
     if "is_primary" in data:
@@ -87,15 +88,30 @@ def contact_create(*, actor: Actor, customer_id: int, data: dict[str, Any]) -> C
         if values.get("is_primary"):
             Contact.objects.filter(customer=customer, is_primary=True).update(is_primary=False)
         contact = Contact.objects.create(organization_id=actor.org_id, customer=customer, **values)
-        audit(actor=actor, action="create", object_type="contact", object_id=contact.pk, object_repr=contact.name,
-              changes=diff({}, _snap(contact)), context={"customer_id": customer.pk})  # fmt: skip
-        audit(actor=actor, action="contact_add", object_type="customer", object_id=customer.pk,
-              object_repr=customer.name, changes={"contacts": [None, contact.name]})  # fmt: skip
+        audit(
+            actor=actor,
+            action="create",
+            object_type="contact",
+            object_id=contact.pk,
+            object_repr=contact.name,
+            changes=diff({}, _snap(contact)),
+            context={"customer_id": customer.pk},
+        )
+        audit(
+            actor=actor,
+            action="contact_add",
+            object_type="customer",
+            object_id=customer.pk,
+            object_repr=customer.name,
+            changes={"contacts": [None, contact.name]},
+        )
         emit("contact.created", org_id=actor.org_id, contact_id=contact.pk, customer_id=customer.pk)
     return contact
 
 
-def contact_update(*, actor: Actor, contact_id: int, data: dict[str, Any], expected_version: int | None) -> Contact:
+def contact_update(
+    *, actor: Actor, contact_id: int, data: dict[str, Any], expected_version: int | None
+) -> Contact:
     actor.require(Perm.CUSTOMER_CHANGE)
     values = _clean(actor, data, creating=False)
     with transaction.atomic():
@@ -103,17 +119,24 @@ def contact_update(*, actor: Actor, contact_id: int, data: dict[str, Any], expec
         before = _snap(contact)
         version = contact.version if expected_version is None else expected_version
         if values.get("is_primary"):
-            Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(pk=contact.pk).update(
-                is_primary=False
-            )
+            Contact.objects.filter(customer_id=contact.customer_id, is_primary=True).exclude(
+                pk=contact.pk
+            ).update(is_primary=False)
         updated = Contact.objects.filter(pk=contact.pk, version=version).update(
             **values, version=F("version") + 1, updated_at=timezone.now()
         )
         if not updated:
             raise VersionConflict(current_version=contact.version)
         contact.refresh_from_db()
-        audit(actor=actor, action="update", object_type="contact", object_id=contact.pk, object_repr=contact.name,
-              changes=diff(before, _snap(contact)), context={"customer_id": contact.customer_id})  # fmt: skip
+        audit(
+            actor=actor,
+            action="update",
+            object_type="contact",
+            object_id=contact.pk,
+            object_repr=contact.name,
+            changes=diff(before, _snap(contact)),
+            context={"customer_id": contact.customer_id},
+        )
     return contact
 
 
@@ -121,8 +144,21 @@ def contact_delete(*, actor: Actor, contact_id: int) -> None:
     actor.require(Perm.CUSTOMER_CHANGE)
     with transaction.atomic():
         contact = contact_get(actor=actor, contact_id=contact_id)
-        audit(actor=actor, action="delete", object_type="contact", object_id=contact.pk, object_repr=contact.name,
-              changes=diff(_snap(contact), {}), context={"customer_id": contact.customer_id})  # fmt: skip
-        audit(actor=actor, action="contact_remove", object_type="customer", object_id=contact.customer_id,
-              object_repr="", changes={"contacts": [contact.name, None]})  # fmt: skip
+        audit(
+            actor=actor,
+            action="delete",
+            object_type="contact",
+            object_id=contact.pk,
+            object_repr=contact.name,
+            changes=diff(_snap(contact), {}),
+            context={"customer_id": contact.customer_id},
+        )
+        audit(
+            actor=actor,
+            action="contact_remove",
+            object_type="customer",
+            object_id=contact.customer_id,
+            object_repr="",
+            changes={"contacts": [contact.name, None]},
+        )
         contact.delete()

@@ -33,9 +33,7 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         own = Q(owner_id=actor.user.pk) | Q(pk__in=shared)
         if scope == Scope.TEAM and actor.membership.team_id:
             team_id = actor.membership.team_id
-            team_users = (
-                actor.org.memberships.filter(team_id=team_id).values("user_id")  # type: ignore[attr-defined]
-            )
+            team_users = actor.org.memberships.filter(team_id=team_id).values("user_id")
             return qs.filter(own | Q(team_id=team_id) | Q(owner_id__in=team_users))
         return qs.filter(own)
 
@@ -121,7 +119,9 @@ class Customer(models.Model):
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Lowercased name | company | phone digits | emails | WeChat: the text a search verifies against.
     search_text = models.TextField(blank=True, default="")
 

@@ -16,10 +16,13 @@ def _iso(value: Any) -> Any:
 def customer_to_dict(customer: Customer, actor: Actor) -> dict[str, Any]:
     full = actor.sees_contact_details
     phones = [
-        {"label": p.get("label", ""), "value": p.get("value", "") if full else mask_phone(p.get("value", "")),
-         "e164": p.get("e164", "") if full else mask_phone(p.get("e164", ""))}
+        {
+            "label": p.get("label", ""),
+            "value": p.get("value", "") if full else mask_phone(p.get("value", "")),
+            "e164": p.get("e164", "") if full else mask_phone(p.get("e164", "")),
+        }
         for p in customer.phones or []
-    ]  # fmt: skip
+    ]
     emails = [
         {"label": e.get("label", ""), "value": e.get("value", "") if full else mask_email(e.get("value", ""))}
         for e in customer.emails or []

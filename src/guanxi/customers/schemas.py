@@ -1,6 +1,5 @@
 """API schemas: input schemas list exactly the writable fields and reject anything else."""
 
-
 import datetime as dt
 from typing import Any, Literal
 
@@ -71,8 +70,8 @@ class CustomerPatch(Strict):
 
 
 class CustomerIn(CustomerPatch):
-    name: str = Field(..., min_length=1, max_length=200)  # type: ignore[assignment]
-    version: None = Field(None, exclude=True)  # type: ignore[assignment]
+    name: str = Field(..., min_length=1, max_length=200)
+    version: None = Field(None, exclude=True)
 
 
 class CustomerOut(Schema):

@@ -48,7 +48,9 @@ def search_text_for(
     wechat: str = "",
 ) -> str:
     digits = [national_digits(p) for p in phones_e164 if p]
-    digits += [re.sub(r"\D", "", p) for p in phones_raw if p and not any(d in re.sub(r"\D", "", p) for d in digits)]
+    digits += [
+        re.sub(r"\D", "", p) for p in phones_raw if p and not any(d in re.sub(r"\D", "", p) for d in digits)
+    ]
     parts = [name, company, *digits, *emails, wechat]
     return " | ".join(normalize_query(p) for p in parts if p)
 

@@ -64,7 +64,9 @@ def customer_visible_ids(actor: Actor, ids: list[int]) -> list[int]:
     return list(Customer.objects.visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True))
 
 
-def customers_by_external_id(*, actor: Actor, external_ids: list[str], for_update: bool = False) -> dict[str, Customer]:
+def customers_by_external_id(
+    *, actor: Actor, external_ids: list[str], for_update: bool = False
+) -> dict[str, Customer]:
     qs = customer_queryset(actor).filter(external_id__in=external_ids)
     if for_update:
         qs = qs.select_for_update(of=("self",))
@@ -100,7 +102,16 @@ def filter_customers(qs: QuerySet[Customer], actor: Actor, f: CustomerFilters) -
         qs = qs.filter(team__name=f.team)
     if f.tag:
         qs = qs.filter(tags__name=f.tag)
-    for name in ("industry", "province", "city", "kind", "lifecycle_stage", "value_tier", "grade", "external_id"):
+    for name in (
+        "industry",
+        "province",
+        "city",
+        "kind",
+        "lifecycle_stage",
+        "value_tier",
+        "grade",
+        "external_id",
+    ):
         value = getattr(f, name)
         if value:
             qs = qs.filter(**{name: value})
@@ -134,7 +145,9 @@ def decode_cursor(cursor: str, sort_field: str) -> tuple[Any, int]:
             raise ValueError
         return value, int(pk)
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationFailed(errors=[FieldError("cursor", _("is not a cursor this list gave out"))]) from None
+        raise ValidationFailed(
+            errors=[FieldError("cursor", _("is not a cursor this list gave out"))]
+        ) from None
 
 
 @dataclass
@@ -148,7 +161,9 @@ def paginate(qs: QuerySet[Customer], *, sort: str = "-id", cursor: str = "", lim
     descending = sort.startswith("-")
     field = sort.lstrip("-")
     if field not in SORTS:
-        raise ValidationFailed(errors=[FieldError("sort", _("must be one of: %(s)s") % {"s": ", ".join(sorted(SORTS))})])
+        raise ValidationFailed(
+            errors=[FieldError("sort", _("must be one of: %(s)s") % {"s": ", ".join(sorted(SORTS))})]
+        )
     if cursor:
         value, pk = decode_cursor(cursor, field)
         op = "lt" if descending else "gt"
@@ -169,19 +184,28 @@ def paginate(qs: QuerySet[Customer], *, sort: str = "-id", cursor: str = "", lim
 
 
 def customer_list(
-    *, actor: Actor, filters: CustomerFilters, sort: str = "-id", cursor: str = "", limit: int = 50,
+    *,
+    actor: Actor,
+    filters: CustomerFilters,
+    sort: str = "-id",
+    cursor: str = "",
+    limit: int = 50,
     deleted: bool = False,
-) -> Page:  # fmt: skip
+) -> Page:
     qs = customer_queryset(actor, include_deleted=deleted)
     if deleted:
         qs = qs.filter(deleted_at__isnull=False)
     return paginate(filter_customers(qs, actor, filters), sort=sort, cursor=cursor, limit=limit)
 
 
-def customer_history(*, actor: Actor, customer_id: int, limit: int = 100, before_id: int | None = None) -> list[AuditEvent]:
+def customer_history(
+    *, actor: Actor, customer_id: int, limit: int = 100, before_id: int | None = None
+) -> list[AuditEvent]:
     """Audit events of a customer the actor can see (field history with before/after)."""
     customer_get(actor=actor, customer_id=customer_id, include_deleted=True)
-    qs = AuditEvent.objects.filter(organization_id=actor.org_id, object_type="customer", object_id=str(customer_id))
+    qs = AuditEvent.objects.filter(
+        organization_id=actor.org_id, object_type="customer", object_id=str(customer_id)
+    )
     if before_id:
         qs = qs.filter(pk__lt=before_id)
     return list(qs.order_by("-id")[:limit])

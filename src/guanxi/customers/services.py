@@ -21,11 +21,36 @@ from guanxi.customers.indexing import reindex, search_text_of
 from guanxi.customers.models import Customer, CustomerShare, CustomerTag, Tag
 
 AUDITED_FIELDS = [
-    "kind", "name", "company", "title", "gender", "phone", "phone_e164", "email", "phones", "emails",
-    "wechat", "province", "city", "district", "address", "birthday", "birthday_is_lunar", "industry",
-    "size", "source", "owner", "team", "tags", "notes", "custom", "external_id", "lifecycle_stage",
-    "value_tier", "grade",
-]  # fmt: skip
+    "kind",
+    "name",
+    "company",
+    "title",
+    "gender",
+    "phone",
+    "phone_e164",
+    "email",
+    "phones",
+    "emails",
+    "wechat",
+    "province",
+    "city",
+    "district",
+    "address",
+    "birthday",
+    "birthday_is_lunar",
+    "industry",
+    "size",
+    "source",
+    "owner",
+    "team",
+    "tags",
+    "notes",
+    "custom",
+    "external_id",
+    "lifecycle_stage",
+    "value_tier",
+    "grade",
+]
 INDEXED_FIELDS = {"name", "company", "phones", "emails", "wechat"}
 
 
@@ -56,7 +81,9 @@ def _raise_if_errors(cleaned: Cleaned) -> None:
 
 
 def _tag_ids(actor: Actor, names: list[str]) -> list[int]:
-    existing = dict(Tag.objects.filter(organization_id=actor.org_id, name__in=names).values_list("name", "id"))
+    existing = dict(
+        Tag.objects.filter(organization_id=actor.org_id, name__in=names).values_list("name", "id")
+    )
     for name in names:
         if name not in existing:
             tag, _created = Tag.objects.get_or_create(organization_id=actor.org_id, name=name)
@@ -84,7 +111,9 @@ def _check_duplicates(actor: Actor, values: dict[str, Any], exclude_id: int | No
         raise DuplicateCustomer(ids, customer_visible_ids(actor, ids))
 
 
-def _check_external_id(actor: Actor, values: dict[str, Any], exclude_id: int | None, index: int | None = None) -> None:
+def _check_external_id(
+    actor: Actor, values: dict[str, Any], exclude_id: int | None, index: int | None = None
+) -> None:
     ext = values.get("external_id")
     if not ext:
         return
@@ -92,7 +121,9 @@ def _check_external_id(actor: Actor, values: dict[str, Any], exclude_id: int | N
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
     if qs.exists():
-        raise ValidationFailed(errors=[FieldError("external_id", _("another customer has this external ID"), index, "unique")])
+        raise ValidationFailed(
+            errors=[FieldError("external_id", _("another customer has this external ID"), index, "unique")]
+        )
 
 
 def _insert(actor: Actor, cleaned: Cleaned) -> Customer:
@@ -102,11 +133,17 @@ def _insert(actor: Actor, cleaned: Cleaned) -> Customer:
     if cleaned.tags:
         _set_tags(actor, customer, cleaned.tags)
     reindex([customer])
-    after = {k: v for k, v in snapshot(customer, cleaned.tags or []).items() if v not in ("", None, [], {}, False)}
+    after = {
+        k: v for k, v in snapshot(customer, cleaned.tags or []).items() if v not in ("", None, [], {}, False)
+    }
     audit(
-        actor=actor, action="create", object_type="customer", object_id=customer.pk, object_repr=customer.name,
+        actor=actor,
+        action="create",
+        object_type="customer",
+        object_id=customer.pk,
+        object_repr=customer.name,
         changes=diff({}, after, AUDITED_FIELDS),
-    )  # fmt: skip
+    )
     emit("customer.created", org_id=actor.org_id, customer_id=customer.pk, actor_id=actor.user.pk)
     return customer
 
@@ -125,7 +162,9 @@ def customer_create(*, actor: Actor, data: dict[str, Any], allow_duplicate: bool
 def _locked_visible(actor: Actor, customer_id: int, *, include_deleted: bool = False) -> Customer:
     from guanxi.customers.selectors import customer_get
 
-    return customer_get(actor=actor, customer_id=customer_id, include_deleted=include_deleted, for_update=True)
+    return customer_get(
+        actor=actor, customer_id=customer_id, include_deleted=include_deleted, for_update=True
+    )
 
 
 def _apply_update(
@@ -155,14 +194,33 @@ def _apply_update(
     if INDEXED_FIELDS & set(values):
         reindex([customer])
     customer.refresh_from_db(fields=["owner", "team"]) if {"owner_id", "team_id"} & set(values) else None
-    changes = diff(before, snapshot(customer, cleaned.tags if cleaned.tags is not None else before["tags"]), AUDITED_FIELDS)
-    audit(actor=actor, action=action, object_type="customer", object_id=customer.pk, object_repr=customer.name, changes=changes)
-    emit("customer.updated", org_id=actor.org_id, customer_id=customer.pk, actor_id=actor.user.pk, fields=sorted(changes))
+    changes = diff(
+        before,
+        snapshot(customer, cleaned.tags if cleaned.tags is not None else before["tags"]),
+        AUDITED_FIELDS,
+    )
+    audit(
+        actor=actor,
+        action=action,
+        object_type="customer",
+        object_id=customer.pk,
+        object_repr=customer.name,
+        changes=changes,
+    )
+    emit(
+        "customer.updated",
+        org_id=actor.org_id,
+        customer_id=customer.pk,
+        actor_id=actor.user.pk,
+        fields=sorted(changes),
+    )
     return customer
 
 
 def _conflict(customer_id: int) -> VersionConflict:
-    current = Customer.objects.filter(pk=customer_id).values("version", "updated_at").first() or {"version": 0}
+    current = Customer.objects.filter(pk=customer_id).values("version", "updated_at").first() or {
+        "version": 0
+    }
     last = (
         AuditEvent.objects.filter(object_type="customer", object_id=str(customer_id))
         .order_by("-id")
@@ -190,13 +248,21 @@ def customer_update(
         _raise_if_errors(cleaned)
         _check_external_id(actor, cleaned.values, customer.pk)
         if "phones" in cleaned.values or "emails" in cleaned.values:
-            new_phones = {p["e164"] for p in cleaned.values.get("phones", [])} - {p.get("e164") for p in customer.phones}
-            new_emails = {e["value"] for e in cleaned.values.get("emails", [])} - {e.get("value") for e in customer.emails}
+            new_phones = {p["e164"] for p in cleaned.values.get("phones", [])} - {
+                p.get("e164") for p in customer.phones
+            }
+            new_emails = {e["value"] for e in cleaned.values.get("emails", [])} - {
+                e.get("value") for e in customer.emails
+            }
             if new_phones or new_emails:
                 _check_duplicates(
-                    actor, {"phones": [{"e164": p} for p in new_phones], "emails": [{"value": e} for e in new_emails]},
+                    actor,
+                    {
+                        "phones": [{"e164": p} for p in new_phones],
+                        "emails": [{"value": e} for e in new_emails],
+                    },
                     exclude_id=customer.pk,
-                )  # fmt: skip
+                )
         return _apply_update(actor, customer, cleaned, expected_version)
 
 
@@ -214,8 +280,14 @@ def customer_delete(*, actor: Actor, customer_id: int, expected_version: int | N
             raise _conflict(customer.pk)
         customer.deleted_at = now
         reindex([customer])
-        audit(actor=actor, action="delete", object_type="customer", object_id=customer.pk, object_repr=customer.name,
-              changes={"deleted_at": [None, now.isoformat()]})  # fmt: skip
+        audit(
+            actor=actor,
+            action="delete",
+            object_type="customer",
+            object_id=customer.pk,
+            object_repr=customer.name,
+            changes={"deleted_at": [None, now.isoformat()]},
+        )
         emit("customer.deleted", org_id=actor.org_id, customer_id=customer.pk, actor_id=actor.user.pk)
 
 
@@ -231,8 +303,14 @@ def customer_restore(*, actor: Actor, customer_id: int) -> Customer:
         )
         customer.refresh_from_db()
         reindex([customer])
-        audit(actor=actor, action="restore", object_type="customer", object_id=customer.pk, object_repr=customer.name,
-              changes={"deleted_at": [was.isoformat(), None]})  # fmt: skip
+        audit(
+            actor=actor,
+            action="restore",
+            object_type="customer",
+            object_id=customer.pk,
+            object_repr=customer.name,
+            changes={"deleted_at": [was.isoformat(), None]},
+        )
         emit("customer.restored", org_id=actor.org_id, customer_id=customer.pk, actor_id=actor.user.pk)
         return customer
 
@@ -244,7 +322,13 @@ def customer_purge(*, actor: Actor, customer_id: int) -> None:
         customer = _locked_visible(actor, customer_id, include_deleted=True)
         if customer.deleted_at is None:
             raise Conflict(_("Only customers in the recycle bin can be purged."))
-        audit(actor=actor, action="purge", object_type="customer", object_id=customer.pk, object_repr=customer.name)
+        audit(
+            actor=actor,
+            action="purge",
+            object_type="customer",
+            object_id=customer.pk,
+            object_repr=customer.name,
+        )
         customer.delete()
         emit("customer.purged", org_id=actor.org_id, customer_id=customer_id, actor_id=actor.user.pk)
 
@@ -257,8 +341,15 @@ def customers_purge_expired(*, days: int, now: dt.datetime | None = None) -> int
     for pk, org_id, name in expired.iterator():
         with transaction.atomic():
             Customer.objects.filter(pk=pk).delete()
-            audit(actor=None, action="purge", object_type="customer", object_id=pk, object_repr=name, org_id=org_id,
-                  context={"reason": f"in recycle bin more than {days} days"})  # fmt: skip
+            audit(
+                actor=None,
+                action="purge",
+                object_type="customer",
+                object_id=pk,
+                object_repr=name,
+                org_id=org_id,
+                context={"reason": f"in recycle bin more than {days} days"},
+            )
         count += 1
     return count
 
@@ -282,26 +373,45 @@ def customers_bulk(*, actor: Actor, items: list[dict[str, Any]], mode: str) -> l
     seen: dict[str, int] = {}
     for idx, ext in enumerate(ext_ids):
         if ext and ext in seen:
-            errors.append(FieldError("external_id", _("repeats item %(i)s") % {"i": seen[ext]}, idx, "duplicate"))
+            errors.append(
+                FieldError("external_id", _("repeats item %(i)s") % {"i": seen[ext]}, idx, "duplicate")
+            )
         seen.setdefault(ext, idx) if ext else None
     from guanxi.customers.selectors import customers_by_external_id
 
     results: list[tuple[Customer, bool]] = []
     with transaction.atomic():
-        existing = customers_by_external_id(actor=actor, external_ids=[e for e in ext_ids if e], for_update=True)
+        existing = customers_by_external_id(
+            actor=actor, external_ids=[e for e in ext_ids if e], for_update=True
+        )
         if mode == "create":
             for idx, ext in enumerate(ext_ids):
-                if ext in existing or (ext and Customer.objects.filter(organization_id=actor.org_id, external_id=ext).exists()):
-                    errors.append(FieldError("external_id", _("another customer has this external ID"), idx, "unique"))
+                if ext in existing or (
+                    ext and Customer.objects.filter(organization_id=actor.org_id, external_id=ext).exists()
+                ):
+                    errors.append(
+                        FieldError("external_id", _("another customer has this external ID"), idx, "unique")
+                    )
         elif mode == "upsert":
-            hidden = Customer.objects.filter(organization_id=actor.org_id, external_id__in=[e for e in ext_ids if e and e not in existing])
+            hidden = Customer.objects.filter(
+                organization_id=actor.org_id, external_id__in=[e for e in ext_ids if e and e not in existing]
+            )
             for ext in hidden.values_list("external_id", flat=True):
                 # Exists but the caller cannot see it (or it is in the recycle bin): refuse, do not leak.
-                errors.append(FieldError("external_id", _("belongs to a customer you cannot change"), ext_ids.index(ext), "forbidden"))
+                errors.append(
+                    FieldError(
+                        "external_id",
+                        _("belongs to a customer you cannot change"),
+                        ext_ids.index(ext),
+                        "forbidden",
+                    )
+                )
         plans: list[tuple[Customer | None, Cleaned]] = []
         for idx, item in enumerate(items):
             current = existing.get(ext_ids[idx]) if mode == "upsert" else None
-            cleaned = clean_customer_input(actor=actor, data=item, existing=current, index=idx, custom_defs=defs)
+            cleaned = clean_customer_input(
+                actor=actor, data=item, existing=current, index=idx, custom_defs=defs
+            )
             errors.extend(cleaned.errors)
             plans.append((current, cleaned))
         if errors:
@@ -320,14 +430,28 @@ def customer_share(*, actor: Actor, customer_id: int, username: str) -> None:
     actor.require(Perm.CUSTOMER_CHANGE)
     with transaction.atomic():
         customer = _locked_visible(actor, customer_id)
-        user = get_user_model().objects.filter(
-            username=username, memberships__organization_id=actor.org_id, memberships__is_active=True
-        ).first()
+        user = (
+            get_user_model()
+            .objects.filter(
+                username=username, memberships__organization_id=actor.org_id, memberships__is_active=True
+            )
+            .first()
+        )
         if user is None:
-            raise ValidationFailed(errors=[FieldError("username", _("no active user “%(u)s” in this organisation") % {"u": username})])
+            raise ValidationFailed(
+                errors=[
+                    FieldError("username", _("no active user “%(u)s” in this organisation") % {"u": username})
+                ]
+            )
         CustomerShare.objects.get_or_create(organization_id=actor.org_id, customer=customer, user=user)
-        audit(actor=actor, action="share", object_type="customer", object_id=customer.pk, object_repr=customer.name,
-              changes={"shared_with": [None, username]})  # fmt: skip
+        audit(
+            actor=actor,
+            action="share",
+            object_type="customer",
+            object_id=customer.pk,
+            object_repr=customer.name,
+            changes={"shared_with": [None, username]},
+        )
 
 
 # Tags -----------------------------------------------------------------------------------------
@@ -344,9 +468,17 @@ def tag_create(*, actor: Actor, name: str, color: str = "#64748b") -> Tag:
         with transaction.atomic():
             tag = Tag.objects.create(organization_id=actor.org_id, name=name, color=color)
     except IntegrityError:
-        raise ValidationFailed(errors=[FieldError("name", _("a tag with this name exists"), code="unique")]) from None
-    audit(actor=actor, action="create", object_type="tag", object_id=tag.pk, object_repr=name,
-          changes={"name": [None, name], "color": [None, color]})  # fmt: skip
+        raise ValidationFailed(
+            errors=[FieldError("name", _("a tag with this name exists"), code="unique")]
+        ) from None
+    audit(
+        actor=actor,
+        action="create",
+        object_type="tag",
+        object_id=tag.pk,
+        object_repr=name,
+        changes={"name": [None, name], "color": [None, color]},
+    )
     return tag
 
 
@@ -367,10 +499,18 @@ def tag_update(*, actor: Actor, tag_id: int, data: dict[str, Any]) -> Tag:
     try:
         with transaction.atomic():
             tag.save()
-            audit(actor=actor, action="update", object_type="tag", object_id=tag.pk, object_repr=tag.name,
-                  changes=diff(before, {"name": tag.name, "color": tag.color}))  # fmt: skip
+            audit(
+                actor=actor,
+                action="update",
+                object_type="tag",
+                object_id=tag.pk,
+                object_repr=tag.name,
+                changes=diff(before, {"name": tag.name, "color": tag.color}),
+            )
     except IntegrityError:
-        raise ValidationFailed(errors=[FieldError("name", _("a tag with this name exists"), code="unique")]) from None
+        raise ValidationFailed(
+            errors=[FieldError("name", _("a tag with this name exists"), code="unique")]
+        ) from None
     return tag
 
 
@@ -380,6 +520,12 @@ def tag_delete(*, actor: Actor, tag_id: int) -> None:
         tag = Tag.objects.filter(organization_id=actor.org_id, pk=tag_id).first()
         if tag is None:
             raise NotFound()
-        audit(actor=actor, action="delete", object_type="tag", object_id=tag.pk, object_repr=tag.name,
-              changes={"name": [tag.name, None]})  # fmt: skip
+        audit(
+            actor=actor,
+            action="delete",
+            object_type="tag",
+            object_id=tag.pk,
+            object_repr=tag.name,
+            changes={"name": [tag.name, None]},
+        )
         tag.delete()

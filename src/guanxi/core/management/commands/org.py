@@ -24,12 +24,15 @@ class Command(GuanxiCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
             orgs = [{"id": o.pk, "name": o.name} for o in Organization.objects.order_by("name")]
-            self.emit(options, {"organizations": orgs}, "\n".join(o["name"] for o in orgs))
+            self.emit(options, {"organizations": orgs}, "\n".join(str(o["name"]) for o in orgs))
             return
         try:
-            org, created = organization_create(name=options["name"], time_zone=options["time_zone"],
-                                               currency=options["currency"])  # fmt: skip
+            org, created = organization_create(
+                name=options["name"], time_zone=options["time_zone"], currency=options["currency"]
+            )
         except DomainError as exc:
             raise self.fail(exc) from None
         verb = "created" if created else "exists"
-        self.emit(options, {"id": org.pk, "name": org.name, "created": created}, f"organisation {org.name!r} {verb}")
+        self.emit(
+            options, {"id": org.pk, "name": org.name, "created": created}, f"organisation {org.name!r} {verb}"
+        )

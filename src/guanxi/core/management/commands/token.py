@@ -25,16 +25,25 @@ class Command(GuanxiCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         org = self.get_org(options["org"])
-        membership = Membership.objects.select_related("user").filter(
-            organization=org, user__username=options["username"], is_active=True
-        ).first()
+        membership = (
+            Membership.objects.select_related("user")
+            .filter(organization=org, user__username=options["username"], is_active=True)
+            .first()
+        )
         if membership is None:
             raise CommandError(f"{options['username']!r} is not an active member of {org.name!r}")
         try:
-            token, raw = api_token_create(membership=membership, scopes=options["scopes"], name=options["name"],
-                                          days=options["days"])  # fmt: skip
+            token, raw = api_token_create(
+                membership=membership, scopes=options["scopes"], name=options["name"], days=options["days"]
+            )
         except DomainError as exc:
             raise self.fail(exc) from None
-        data = {"token": raw, "id": token.pk, "username": membership.user.username, "organization": org.name,
-                "scopes": token.scopes, "expires_at": token.expires_at}  # fmt: skip
+        data = {
+            "token": raw,
+            "id": token.pk,
+            "username": membership.user.username,
+            "organization": org.name,
+            "scopes": token.scopes,
+            "expires_at": token.expires_at,
+        }
         self.emit(options, data, raw)

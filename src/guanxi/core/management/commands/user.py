@@ -27,14 +27,28 @@ class Command(GuanxiCommand):
         org = self.get_org(options["org"])
         try:
             membership, created = membership_upsert(
-                org=org, username=options["username"], role=options["role"], team=options["team"],
-                password=options["password"], email=options["email"], display_name=options["name"],
-            )  # fmt: skip
+                org=org,
+                username=options["username"],
+                role=options["role"],
+                team=options["team"],
+                password=options["password"],
+                email=options["email"],
+                display_name=options["name"],
+            )
         except DomainError as exc:
             raise self.fail(exc) from None
         team = membership.team.name if membership.team else None
-        data = {"username": membership.user.username, "organization": org.name, "role": membership.role,
-                "team": team, "created": created}  # fmt: skip
+        data = {
+            "username": membership.user.username,
+            "organization": org.name,
+            "role": membership.role,
+            "team": team,
+            "created": created,
+        }
         verb = "created" if created else "updated"
-        self.emit(options, data, f"user {membership.user.username!r} {verb} in {org.name!r} as {membership.role}"
-                  + (f" (team {team})" if team else ""))  # fmt: skip
+        self.emit(
+            options,
+            data,
+            f"user {membership.user.username!r} {verb} in {org.name!r} as {membership.role}"
+            + (f" (team {team})" if team else ""),
+        )
