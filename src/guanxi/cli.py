@@ -18,7 +18,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         from django.core.management import execute_from_command_line
 
-        execute_from_command_line(["guanxi", *(sys.argv[1:] if argv is None else argv)])
+        args = list(sys.argv[1:] if argv is None else argv)
+        if args and not args[0].startswith("-"):
+            args[0] = args[0].replace("-", "_")  # `guanxi purge-deleted` reads better than purge_deleted
+        execute_from_command_line(["guanxi", *args])
     except ImproperlyConfigured as exc:
         print(f"guanxi: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
