@@ -124,6 +124,17 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# Background jobs: huey on a SQLite file by default (no broker to install), Redis when REDIS_URL is set.
+# GUANXI_JOBS_IMMEDIATE runs tasks inline (tests, or a one-process deployment without a worker).
+_huey_common = {"name": "guanxi", "utc": True, "immediate": env_bool("GUANXI_JOBS_IMMEDIATE", default=False),
+                "consumer": {"workers": env_int("GUANXI_WORKER_THREADS", 2), "worker_type": "thread"}}  # fmt: skip
+if REDIS_URL:
+    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured("REDIS_URL must look like redis://host:6379/0")
+    HUEY = {**_huey_common, "huey_class": "huey.RedisHuey", "url": REDIS_URL}
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    HUEY = {**_huey_common, "huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "jobs.sqlite3")}
 EMAIL_URL = env_str("EMAIL_URL")
 if EMAIL_URL:
     from urllib.parse import unquote, urlparse
@@ -160,6 +171,7 @@ INSTALLED_APPS = [
     "template_partials",
     "heroicons",
     "ninja",
+    "huey.contrib.djhuey",
     "guanxi.core",
     "guanxi.customers",
     "guanxi.web",

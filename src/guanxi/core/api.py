@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
 from guanxi.api.auth import actor_of
-from guanxi.core import selectors, services
+from guanxi.core import jobs, selectors, services
 from guanxi.core.models import Membership
 from guanxi.core.roles import ROLE_PERMISSIONS, Perm, Role
 from guanxi.core.schemas import (
@@ -14,6 +14,7 @@ from guanxi.core.schemas import (
     CustomFieldIn,
     CustomFieldOut,
     CustomFieldPatch,
+    JobOut,
     MembershipIn,
     MembershipOut,
     MembershipPatch,
@@ -154,3 +155,18 @@ def list_audit_events(
         }
         for e in events
     ]
+
+
+@router.get("/jobs", response=list[JobOut], summary="Your recent background jobs (admins: everyone's)")
+def list_jobs(request: HttpRequest, limit: int = Query(20, ge=1, le=100)) -> Any:  # type: ignore[type-arg]
+    return selectors.job_list(actor=actor_of(request), limit=limit)
+
+
+@router.get("/jobs/{int:job_id}", response=JobOut, summary="A job's state and progress (poll this)")
+def get_job(request: HttpRequest, job_id: int) -> Any:
+    return jobs.job_get(actor=actor_of(request), job_id=job_id)
+
+
+@router.post("/jobs/{int:job_id}/cancel", response=JobOut, summary="Ask a queued or running job to stop")
+def cancel_job(request: HttpRequest, job_id: int) -> Any:
+    return jobs.job_cancel(actor=actor_of(request), job_id=job_id)

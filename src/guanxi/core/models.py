@@ -184,3 +184,60 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Job(models.Model):
+    """A user-visible background job: progress for the UI to poll, counts and errors for history."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    organization = models.ForeignKey(Organization, null=True, on_delete=models.CASCADE, related_name="jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=50)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.QUEUED)
+    params: Any = models.JSONField(default=dict, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    counts: Any = models.JSONField(default=dict, blank=True)
+    errors: Any = models.JSONField(default=list, blank=True)
+    result: Any = models.JSONField(default=dict, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        indexes = [models.Index(fields=["organization", "-id"], name="job_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}#{self.pk} {self.state}"
+
+    @property
+    def percent(self) -> int | None:
+        if not self.progress_total:
+            return None
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+class PeriodicRun(models.Model):
+    """When each periodic job last ran, so `guanxi jobs run-due` runs a job once per scheduled time."""
+
+    name = models.CharField(max_length=100, unique=True)
+    last_run_at = models.DateTimeField()
+    last_status = models.CharField(max_length=20, blank=True)
+    last_message = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -96,3 +96,19 @@ class AuditOut(Schema):
     changes: dict[str, Any]
     context: dict[str, Any]
     created_at: dt.datetime
+
+
+class JobOut(Schema):
+    id: int
+    kind: str
+    state: str
+    progress_done: int
+    progress_total: int | None
+    percent: int | None
+    counts: dict[str, Any]
+    errors: list[Any]
+    result: dict[str, Any]
+    message: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None

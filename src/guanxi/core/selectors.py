@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from guanxi.core.context import Actor
-from guanxi.core.models import AuditEvent, CustomFieldDefinition, Membership, Team
+from guanxi.core.models import AuditEvent, CustomFieldDefinition, Job, Membership, Team
 from guanxi.core.roles import Perm
 
 
@@ -60,4 +60,11 @@ def audit_event_list(
         qs = qs.filter(actor_name=actor_name)
     if before_id:
         qs = qs.filter(pk__lt=before_id)
+    return list(qs.order_by("-id")[:limit])
+
+
+def job_list(*, actor: Actor, limit: int = 20) -> list[Job]:
+    qs = Job.objects.filter(organization_id=actor.org_id)
+    if actor.membership.role != "admin":
+        qs = qs.filter(created_by_id=actor.user.pk)
     return list(qs.order_by("-id")[:limit])

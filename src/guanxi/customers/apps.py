@@ -6,3 +6,6 @@ class CustomersConfig(AppConfig):
     name = "guanxi.customers"
     label = "customers"
     verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from guanxi.customers import periodic  # noqa: F401  (registers the periodic jobs)

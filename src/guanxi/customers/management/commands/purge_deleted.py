@@ -17,4 +17,5 @@ class Command(GuanxiCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         count = customers_purge_expired(days=options["days"])
-        self.emit(options, {"purged": count}, f"purged {count} customer(s) deleted more than {options['days']} days ago")
+        text = f"purged {count} customer(s) deleted more than {options['days']} days ago"
+        self.emit(options, {"purged": count}, text)
