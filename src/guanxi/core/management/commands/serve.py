@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.management import call_command
+
 from guanxi.core.management.base import GuanxiCommand
 
 
@@ -30,5 +33,8 @@ class Command(GuanxiCommand):
         parser.add_argument("--threads", type=int, default=4)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            # Hashed, compressed static files (whitenoise serves them with far-future cache headers).
+            call_command("collectstatic", "--noinput", verbosity=0)
         self.stdout.write(f"Guanxi serving on http://{options['host']}:{options['port']}/")
         run_granian(options["host"], options["port"], options["workers"], options["threads"])
