@@ -37,6 +37,9 @@ def contact_list(
 ) -> list[Contact]:
     qs = contact_queryset(actor)
     if customer_id is not None:
+        from guanxi.customers.selectors import customer_get
+
+        customer_get(actor=actor, customer_id=customer_id)  # an invisible or foreign id is a 404
         qs = qs.filter(customer_id=customer_id)
     return list(qs.filter(pk__gt=after_id).order_by("pk")[:limit])
 

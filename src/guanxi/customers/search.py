@@ -58,6 +58,9 @@ def search_text_for(
 def query_terms(q: str) -> list[str]:
     """Whitespace separates terms that must all match; a phone typed as 138-1234-8000 is one term."""
     text = normalize_query(q)
+    if re.fullmatch(r"[\d\-+() ]+", text) and " " in text:
+        # Only digits and phone punctuation: one number typed with spaces (+86 138 1234 8000).
+        text = text.replace(" ", "")
     terms = []
     for term in text.split(" "):
         if re.fullmatch(r"[\d\-+()]+", term):

@@ -1,0 +1,127 @@
+"""Bulk create / upsert by external_id: up to 1,000 items, all or nothing, per-item errors."""
+
+from guanxi.customers.models import Customer
+
+
+def _items(n, prefix="E"):
+    return [{"name": f"客户{i}", "external_id": f"{prefix}{i}", "phone": f"139{i:08d}"} for i in range(n)]
+
+
+def test_bulk_create_1000(world):
+    r = world.api("owner").post("/customers/bulk", {"mode": "create", "items": _items(1000)})
+    assert r.status_code == 200, r.json()
+    body = r.json()
+    assert body["created"] == 1000 and body["updated"] == 0
+    assert [i["index"] for i in body["items"]] == list(range(1000))
+    assert Customer.objects.filter(owner=world.owner.user).count() == 1000
+    # searchable straight away
+    assert world.api("owner").get("/customers", {"q": "00000999"}).json()["items"][0]["name"] == "客户999"
+
+
+def test_1001_items_is_422_and_writes_nothing(world):
+    r = world.api("owner").post("/customers/bulk", {"mode": "create", "items": _items(1001)})
+    assert r.status_code == 422
+    assert r["Content-Type"] == "application/problem+json"
+    assert r.json()["errors"][0]["field"] == "items"
+    assert not Customer.objects.exists()
+
+
+def test_one_bad_item_rejects_all_with_index(world):
+    items = _items(5)
+    items[3]["phone"] = "12345"
+    items[1]["email"] = "not-an-email"
+    r = world.api("owner").post("/customers/bulk", {"mode": "create", "items": items})
+    assert r.status_code == 422
+    errors = r.json()["errors"]
+    assert {(e["index"], e["field"]) for e in errors} == {(1, "email"), (3, "phone")}
+    assert not Customer.objects.exists()
+
+
+def test_schema_error_in_one_item_carries_its_index(world):
+    items = _items(3)
+    items[2]["nope"] = 1
+    r = world.api("owner").post("/customers/bulk", {"mode": "create", "items": items})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["index"] == 2
+    assert r.json()["errors"][0]["field"] == "nope"
+    assert not Customer.objects.exists()
+
+
+def test_upsert_updates_existing_and_creates_new(world):
+    api = world.api("owner")
+    api.post("/customers/bulk", {"mode": "upsert", "items": _items(3)})
+    items = _items(4)
+    items[0]["title"] = "经理"
+    r = api.post("/customers/bulk", {"mode": "upsert", "items": items})
+    assert r.status_code == 200, r.json()
+    assert (r.json()["created"], r.json()["updated"]) == (1, 3)
+    c = Customer.objects.get(external_id="E0")
+    assert c.title == "经理" and c.version == 2
+    assert Customer.objects.get(external_id="E1").version == 1  # unchanged item: no new version
+    assert Customer.objects.count() == 4
+
+
+def test_upsert_requires_external_id(world):
+    r = world.api("owner").post("/customers/bulk", {"mode": "upsert", "items": [{"name": "A"}]})
+    assert r.status_code == 422
+    assert r.json()["errors"][0] == {
+        "field": "external_id",
+        "message": "is required for upsert",
+        "code": "required",
+        "index": 0,
+    }
+
+
+def test_repeated_external_id_in_one_call(world):
+    items = [{"name": "A", "external_id": "X"}, {"name": "B", "external_id": "X"}]
+    r = world.api("owner").post("/customers/bulk", {"mode": "create", "items": items})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["index"] == 1
+
+
+def test_create_mode_refuses_existing_external_id(world):
+    api = world.api("owner")
+    api.post("/customers/bulk", {"mode": "create", "items": _items(1)})
+    r = api.post("/customers/bulk", {"mode": "create", "items": _items(2)})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["index"] == 0
+    assert Customer.objects.count() == 1
+
+
+def test_upsert_of_hidden_external_id_is_refused(world):
+    world.api("outsider").post(
+        "/customers/bulk", {"mode": "upsert", "items": [{"name": "秘密", "external_id": "S1"}]}
+    )
+    r = world.api("owner").post(
+        "/customers/bulk",
+        {
+            "mode": "upsert",
+            "items": [{"name": "ok", "external_id": "N1"}, {"name": "抢", "external_id": "S1"}],
+        },
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["index"] == 1
+    assert r.json()["errors"][0]["code"] == "forbidden"
+    assert "秘密" not in r.content.decode()
+    assert Customer.objects.get(external_id="S1").name == "秘密"
+    assert not Customer.objects.filter(external_id="N1").exists()
+
+
+def test_upsert_of_other_org_external_id_creates_own(world):
+    world.api("other_admin").post(
+        "/customers/bulk", {"mode": "upsert", "items": [{"name": "他", "external_id": "S1"}]}
+    )
+    r = world.api("owner").post(
+        "/customers/bulk", {"mode": "upsert", "items": [{"name": "我", "external_id": "S1"}]}
+    )
+    assert r.status_code == 200
+    assert r.json()["created"] == 1
+    assert Customer.objects.filter(external_id="S1").count() == 2
+
+
+def test_readonly_and_other_scopes(world):
+    assert world.api("readonly").post("/customers/bulk", {"items": _items(1)}).status_code == 403
+    assert (
+        world.api("owner", scopes=["read"]).post("/customers/bulk", {"items": _items(1)}).status_code == 403
+    )
+    assert not Customer.objects.exists()
