@@ -83,10 +83,8 @@ def test_two_updates_with_same_version_only_one_wins(world, customer):
 def test_concurrent_updates_exactly_one_wins(world, customer):
     """Two threads, two connections, the same expected version: one 200, one conflict."""
     if (
-        (connection.vendor == "sqlite"
-        and connection.settings_dict["NAME"] in ("", ":memory:"))
-        or "mode=memory" in str(connection.settings_dict["NAME"])
-    ):
+        connection.vendor == "sqlite" and connection.settings_dict["NAME"] in ("", ":memory:")
+    ) or "mode=memory" in str(connection.settings_dict["NAME"]):
         pytest.skip("in-memory SQLite cannot be shared between threads")
     results: list[str] = []
     barrier = threading.Barrier(2)

@@ -100,6 +100,19 @@ def membership_upsert(
     UserModel = get_user_model()
     with transaction.atomic():
         user, user_created = UserModel.objects.get_or_create(username=username)
+        if actor is not None and not user_created:
+            # Through the API an organisation admin may not take over an account that also lives in
+            # another organisation, nor demote themselves by "re-adding" their own user.
+            if (password or email or display_name) and (
+                Membership.objects.filter(user=user).exclude(organization=org).exists()
+            ):
+                raise _fail(
+                    "username",
+                    _("this user belongs to another organisation too; only they can change their account"),
+                    "forbidden",
+                )
+            if user.pk == actor.user.pk and role != Role.ADMIN:
+                raise _fail("role", _("you cannot remove your own administrator access"))
         if user_created or password or email or display_name:
             if password:
                 user.set_password(password)

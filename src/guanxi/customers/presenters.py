@@ -83,3 +83,40 @@ def contact_to_dict(contact: Contact, actor: Actor) -> dict[str, Any]:
         "created_at": _iso(contact.created_at),
         "updated_at": _iso(contact.updated_at),
     }
+
+
+_MASKERS = {
+    "phone": mask_phone,
+    "phone_e164": mask_phone,
+    "email": mask_email,
+    "wechat": mask_text,
+}
+
+
+def _mask_value(key: str, value: Any) -> Any:
+    if value is None:
+        return value
+    if key in _MASKERS and isinstance(value, str):
+        return _MASKERS[key](value)
+    if key == "phones" and isinstance(value, list):
+        return [
+            {**p, "value": mask_phone(str(p.get("value", ""))), "e164": mask_phone(str(p.get("e164", "")))}
+            if isinstance(p, dict)
+            else p
+            for p in value
+        ]
+    if key == "emails" and isinstance(value, list):
+        return [
+            {**e, "value": mask_email(str(e.get("value", "")))} if isinstance(e, dict) else e for e in value
+        ]
+    return value
+
+
+def mask_changes(changes: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """An audit ``{field: [before, after]}`` with contact details masked for roles that may not see them."""
+    if actor.sees_contact_details or not isinstance(changes, dict):
+        return changes
+    return {
+        key: [_mask_value(key, v) for v in pair] if isinstance(pair, list) else _mask_value(key, pair)
+        for key, pair in changes.items()
+    }

@@ -208,4 +208,10 @@ def customer_history(
     )
     if before_id:
         qs = qs.filter(pk__lt=before_id)
-    return list(qs.order_by("-id")[:limit])
+    events = list(qs.order_by("-id")[:limit])
+    if not actor.sees_contact_details:
+        from guanxi.customers.presenters import mask_changes
+
+        for event in events:  # masked copies for display; never saved
+            event.changes = mask_changes(event.changes, actor)
+    return events
