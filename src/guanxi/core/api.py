@@ -7,6 +7,7 @@ from ninja import Query, Router
 
 from guanxi.api.auth import actor_of
 from guanxi.core import jobs, selectors, services
+from guanxi.core.audit import event_to_dict
 from guanxi.core.models import Membership
 from guanxi.core.roles import ROLE_PERMISSIONS, Perm, Role
 from guanxi.core.schemas import (
@@ -141,20 +142,7 @@ def list_audit_events(
         before_id=before_id,
         limit=limit,
     )
-    return [
-        {
-            "id": e.pk,
-            "action": e.action,
-            "actor": e.actor_name,
-            "object_type": e.object_type,
-            "object_id": e.object_id,
-            "object_repr": e.object_repr,
-            "changes": e.changes,
-            "context": e.context,
-            "created_at": e.created_at,
-        }
-        for e in events
-    ]
+    return [event_to_dict(e) for e in events]
 
 
 @router.get("/jobs", response=list[JobOut], summary="Your recent background jobs (admins: everyone's)")

@@ -61,3 +61,18 @@ def audit(
         changes=_jsonable(dict(changes or {})),
         context=ctx,
     )
+
+
+def event_to_dict(event: AuditEvent) -> dict[str, Any]:
+    """The one output form of an audit event (API, UI)."""
+    return {
+        "id": event.pk,
+        "action": event.action,
+        "actor": event.actor_name,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "changes": event.changes,
+        "context": event.context,
+        "created_at": event.created_at,
+    }

@@ -13,14 +13,15 @@ from pydantic import Field
 from guanxi.api.auth import actor_of
 from guanxi.api.idempotency import idempotent, json_response
 from guanxi.api.problems import problem
+from guanxi.core.audit import event_to_dict
 from guanxi.core.errors import FieldError, ValidationFailed
 from guanxi.core.roles import Perm
+from guanxi.core.schemas import AuditOut
 from guanxi.customers import contacts as contact_services
 from guanxi.customers import selectors, services
 from guanxi.customers.models import Tag
 from guanxi.customers.presenters import contact_to_dict, customer_to_dict
 from guanxi.customers.schemas import (
-    AuditEventOut,
     BulkIn,
     BulkOut,
     ContactIn,
@@ -215,7 +216,7 @@ def purge_customer(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @router.get(
     "/customers/{int:customer_id}/history",
-    response=list[AuditEventOut],
+    response=list[AuditOut],
     summary="Field history: every change with before/after",
 )
 def customer_history(
@@ -227,27 +228,13 @@ def customer_history(
     events = selectors.customer_history(
         actor=actor_of(request), customer_id=customer_id, limit=limit, before_id=before_id
     )
-    return [audit_event_to_dict(e) for e in events]
+    return [event_to_dict(e) for e in events]
 
 
 @router.post("/customers/{int:customer_id}/shares", response={204: None}, summary="Share with another user")
 def share_customer(request: HttpRequest, customer_id: int, payload: ShareIn) -> HttpResponse:
     services.customer_share(actor=actor_of(request), customer_id=customer_id, username=payload.username)
     return HttpResponse(status=204)
-
-
-def audit_event_to_dict(event: Any) -> dict[str, Any]:
-    return {
-        "id": event.pk,
-        "action": event.action,
-        "actor": event.actor_name,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "object_repr": event.object_repr,
-        "changes": event.changes,
-        "context": event.context,
-        "created_at": event.created_at,
-    }
 
 
 # Contacts -------------------------------------------------------------------------------------

@@ -139,18 +139,6 @@ class ShareIn(Strict):
     username: str = Field(..., max_length=150)
 
 
-class AuditEventOut(Schema):
-    id: int
-    action: str
-    actor: str
-    object_type: str
-    object_id: str
-    object_repr: str
-    changes: dict[str, Any]
-    context: dict[str, Any]
-    created_at: dt.datetime
-
-
 class TagIn(Strict):
     name: str = Field(..., min_length=1, max_length=50)
     color: str = Field("#64748b", pattern=r"^#[0-9a-fA-F]{6}$")
