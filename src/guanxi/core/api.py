@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from guanxi.api.auth import actor_of
 from guanxi.core import jobs, selectors, services
@@ -60,7 +60,7 @@ def list_users(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/users", response={201: MembershipOut}, summary="Add a user to the organisation (admin)")
-def create_user(request: HttpRequest, payload: MembershipIn) -> tuple[int, dict[str, Any]]:
+def create_user(request: HttpRequest, payload: MembershipIn) -> Status[Any]:
     actor = actor_of(request)
     actor.require(Perm.ORG_ADMIN)
     membership, _created = services.membership_upsert(
@@ -73,7 +73,7 @@ def create_user(request: HttpRequest, payload: MembershipIn) -> tuple[int, dict[
         display_name=payload.display_name,
         actor=actor,
     )
-    return 201, _membership_dict(membership)
+    return Status(201, _membership_dict(membership))
 
 
 @router.patch(
@@ -95,7 +95,7 @@ def list_teams(request: HttpRequest) -> Any:
 def create_team(request: HttpRequest, payload: TeamIn) -> Any:
     actor = actor_of(request)
     actor.require(Perm.ORG_ADMIN)
-    return 201, services.team_get_or_create(org=actor.org, name=payload.name, actor=actor)
+    return Status(201, services.team_get_or_create(org=actor.org, name=payload.name, actor=actor))
 
 
 @router.get("/custom-fields", response=list[CustomFieldOut], summary="Custom-field definitions for customers")
@@ -105,7 +105,7 @@ def list_custom_fields(request: HttpRequest) -> Any:
 
 @router.post("/custom-fields", response={201: CustomFieldOut}, summary="Define a custom field (admin)")
 def create_custom_field(request: HttpRequest, payload: CustomFieldIn) -> Any:
-    return 201, services.custom_field_create(actor=actor_of(request), data=payload.model_dump())
+    return Status(201, services.custom_field_create(actor=actor_of(request), data=payload.model_dump()))
 
 
 @router.patch(

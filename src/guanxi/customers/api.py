@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from guanxi.api.auth import actor_of
@@ -305,8 +305,8 @@ def list_tags(request: HttpRequest) -> Any:
 
 
 @tags_router.post("/tags", response={201: TagOut})
-def create_tag(request: HttpRequest, payload: TagIn) -> tuple[int, Tag]:
-    return 201, services.tag_create(actor=actor_of(request), name=payload.name, color=payload.color)
+def create_tag(request: HttpRequest, payload: TagIn) -> Status[Any]:
+    return Status(201, services.tag_create(actor=actor_of(request), name=payload.name, color=payload.color))
 
 
 @tags_router.patch("/tags/{int:tag_id}", response=TagOut)
