@@ -63,8 +63,10 @@ def mask_phone(value: str) -> str:
         return value
     digits = re.sub(r"\D", "", value)
     prefix = "+" if value.strip().startswith("+") else ""
+    if len(digits) <= 4:
+        return prefix + "*" * max(len(digits), 1)
     if len(digits) <= 7:
-        return prefix + digits[:1] + "*" * max(len(digits) - 3, 1) + digits[-2:]
+        return prefix + digits[:1] + "*" * (len(digits) - 3) + digits[-2:]
     if prefix and value.startswith("+86") and len(digits) == 13:
         return "+86" + digits[2:5] + "****" + digits[-4:]
     return prefix + digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
