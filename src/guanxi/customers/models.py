@@ -253,3 +253,105 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Public pool (公海) ---------------------------------------------------------------------------
+
+
+class PoolSettings(models.Model):
+    """An organisation's public-pool limits. No row means the defaults below."""
+
+    organization = models.OneToOneField("core.Organization", on_delete=models.CASCADE, related_name="+")
+    reclaim_enabled = models.BooleanField(_("reclaim overdue customers"), default=True)
+    max_owned = models.PositiveIntegerField(_("most customers a rep may own"), null=True, blank=True)
+    daily_claim_limit = models.PositiveIntegerField(_("claims per rep per day"), null=True, blank=True)
+    reclaim_block_days = models.PositiveIntegerField(
+        _("days before a rep may claim back a customer they lost"), default=30
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("public pool settings")
+        verbose_name_plural = _("public pool settings")
+
+    def __str__(self) -> str:
+        return f"pool settings of {self.organization_id}"
+
+
+class PoolRule(models.Model):
+    """When an owned customer goes back to the pool. ``grade`` "" is the rule for every other grade."""
+
+    organization = models.ForeignKey("core.Organization", on_delete=models.CASCADE, related_name="+")
+    grade = models.CharField(_("grade"), max_length=10, blank=True)
+    follow_up_days = models.PositiveIntegerField(
+        _("reclaim after days without follow-up"), null=True, blank=True
+    )
+    close_days = models.PositiveIntegerField(_("reclaim after days without a deal"), null=True, blank=True)
+    warn_days = models.PositiveIntegerField(_("warn the owner this many days before"), default=0)
+
+    class Meta:
+        verbose_name = _("public pool rule")
+        verbose_name_plural = _("public pool rules")
+        ordering = ["grade"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "grade"], name="poolrule_unique_grade"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grade or '*'}: {self.follow_up_days}/{self.close_days}"
+
+
+class CustomerAssignment(models.Model):
+    """One change of a customer's owner: claim, reclaim, release or assignment. Never edited."""
+
+    class Reason(models.TextChoices):
+        CLAIM = "claim", _("Claimed from the pool")
+        RECLAIM = "reclaim", _("Reclaimed to the pool")
+        RELEASE = "release", _("Released to the pool")
+        ASSIGN = "assign", _("Assigned")
+
+    organization = models.ForeignKey("core.Organization", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="assignments")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(  # who did it; empty for the reclaim job
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    rule = models.CharField(max_length=20, blank=True)  # reclaim: follow_up | close
+    note = models.CharField(_("note"), max_length=200, blank=True)  # why it was released
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("customer assignment")
+        verbose_name_plural = _("customer assignments")
+        indexes = [
+            models.Index(fields=["customer", "at"], name="assign_customer_idx"),
+            models.Index(fields=["organization", "to_user", "reason", "at"], name="assign_claims_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_user_id}→{self.to_user_id} ({self.reason})"
+
+
+class PoolWarning(models.Model):
+    """A reclaim warning sent to an owner, so each deadline is warned about once."""
+
+    organization = models.ForeignKey("core.Organization", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    rule = models.CharField(max_length=20)
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "user", "rule", "due_at"], name="poolwarning_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}→{self.user_id} {self.rule} {self.due_at:%Y-%m-%d}"
