@@ -1,19 +1,35 @@
-"""Sign-in, sign-out and the start page. The customer workspace grows here (see the web UI issue)."""
+"""Sign-in, sign-out, the app shell's endpoints (search, language, organisation) and the health check."""
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate, login, logout
-from django.contrib.auth.decorators import login_required
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language
 
 from guanxi.core.middleware import SESSION_ORG_KEY, current_membership
+from guanxi.core.selectors import membership_for
 from guanxi.core.services import login_audit
-from guanxi.customers.models import Customer
+from guanxi.web import queries
+from guanxi.web.decorators import client_ip, workspace
+from guanxi.web.services import preference_update
+
+LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
+
+
+def _remember_language(response: HttpResponse, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -25,11 +41,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         username = request.POST.get("username", "").strip()
         user = authenticate(request, username=username, password=request.POST.get("password", ""))
-        ip = str(request.META.get("REMOTE_ADDR", ""))
+        ip = client_ip(request)
         if user is None:
             error = _("Wrong username or password.")
-            from django.contrib.auth import get_user_model
-
             known = get_user_model().objects.filter(username=username).first()
             if known is not None:
                 login_audit(user=known, org_id=None, ip=ip, success=False)
@@ -42,7 +56,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
             else:
                 request.session[SESSION_ORG_KEY] = membership.organization_id
                 login_audit(user=user, org_id=membership.organization_id, ip=ip, success=True)
-                return redirect(next_url)
+                response = redirect(next_url)
+                pref = queries.preference_of(user.pk)
+                if pref is not None and pref.language in LANGUAGE_CODES:
+                    _remember_language(response, pref.language)
+                return response
     return render(request, "web/login.html", {"error": error, "next": next_url}, status=401 if error else 200)
 
 
@@ -52,17 +70,41 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("login")
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    membership = current_membership(request)
-    if membership is None:
-        logout(request)
-        return redirect("login")
-    from guanxi.core.context import Actor
+@require_POST
+def language_view(request: HttpRequest) -> HttpResponse:
+    """Django's ``set_language`` plus the signed-in user's saved preference."""
+    language = request.POST.get("language", "")
+    if language in LANGUAGE_CODES and request.user.is_authenticated:
+        preference_update(user_id=request.user.pk, language=language)
+    return set_language(request)
 
-    actor = Actor(membership=membership, via="ui")
-    visible = Customer.objects.visible_to(actor)
-    return render(request, "web/home.html", {"membership": membership, "customer_count": visible.count()})
+
+@require_POST
+@workspace()
+def switch_org(request: HttpRequest) -> HttpResponse:
+    try:
+        org_id = int(request.POST.get("organization", ""))
+    except ValueError:
+        return HttpResponseBadRequest()
+    membership = membership_for(request.user.pk, org_id)
+    if membership is None or membership.organization_id != org_id:
+        return HttpResponseBadRequest()
+    request.session[SESSION_ORG_KEY] = org_id
+    return redirect("customers")
+
+
+@require_GET
+@workspace()
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("customers")
+
+
+@require_GET
+@workspace()
+def search(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")[:100]
+    results = queries.search_customers(request.actor, q) if q.strip() else []  # type: ignore[attr-defined]
+    return render(request, "web/search_results.html", {"q": q, "results": results})
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -1,0 +1,304 @@
+"""The customer list: filters, sort, keyset "load more", columns, saved views, bulk actions, export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from guanxi.core.errors import ValidationFailed
+from guanxi.core.roles import Perm
+from guanxi.customers.models import Customer
+from guanxi.customers.presenters import customer_to_dict
+from guanxi.customers.selectors import CustomerFilters, customer_list, customer_queryset, filter_customers
+from guanxi.web import queries, services
+from guanxi.web.decorators import workspace
+
+PAGE_SIZE = 50
+FILTER_KEYS = [
+    "q",
+    "owner",
+    "team",
+    "tag",
+    "industry",
+    "province",
+    "city",
+    "kind",
+    "lifecycle_stage",
+    "value_tier",
+    "grade",
+    "created_from",
+    "created_to",
+    "updated_from",
+    "updated_to",
+]
+SORTS = [
+    ("-id", gettext_lazy("Newest first")),
+    ("id", gettext_lazy("Oldest first")),
+    ("-updated_at", gettext_lazy("Recently updated")),
+    ("name", gettext_lazy("Name A→Z")),
+    ("-name", gettext_lazy("Name Z→A")),
+]
+COLUMNS = [
+    ("company", gettext_lazy("Company")),
+    ("phone", gettext_lazy("Phone")),
+    ("email", gettext_lazy("Email")),
+    ("owner", gettext_lazy("Owner")),
+    ("team", gettext_lazy("Team")),
+    ("location", gettext_lazy("Location")),
+    ("industry", gettext_lazy("Industry")),
+    ("lifecycle_stage", gettext_lazy("Lifecycle stage")),
+    ("value_tier", gettext_lazy("Value tier")),
+    ("grade", gettext_lazy("Grade")),
+    ("tags", gettext_lazy("Tags")),
+    ("source", gettext_lazy("Source")),
+    ("created_at", gettext_lazy("Created")),
+    ("updated_at", gettext_lazy("Updated")),
+]
+DEFAULT_COLUMNS = ["company", "phone", "owner", "location", "lifecycle_stage", "grade", "tags", "updated_at"]
+COLUMN_KEYS = {key for key, _label in COLUMNS}
+
+
+def _day(value: str, *, end: bool = False) -> dt.datetime | None:
+    """A YYYY-MM-DD from a date input → the start of that day (or of the next one) in the org's zone."""
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+    if end:
+        day += dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def parse_filters(params: QueryDict) -> tuple[CustomerFilters, dict[str, str]]:
+    raw = {key: params.get(key, "").strip()[:100] for key in FILTER_KEYS}
+    filters = CustomerFilters(
+        q=raw["q"],
+        owner=raw["owner"],
+        team=raw["team"],
+        tag=raw["tag"],
+        industry=raw["industry"],
+        province=raw["province"],
+        city=raw["city"],
+        kind=raw["kind"],
+        lifecycle_stage=raw["lifecycle_stage"],
+        value_tier=raw["value_tier"],
+        grade=raw["grade"],
+        created_after=_day(raw["created_from"]),
+        created_before=_day(raw["created_to"], end=True),
+        updated_after=_day(raw["updated_from"]),
+        updated_before=_day(raw["updated_to"], end=True),
+    )
+    return filters, raw
+
+
+def _columns(request: HttpRequest) -> list[str]:
+    pref = queries.preference_of(request.user.pk)
+    chosen = [c for c in (pref.list_columns if pref else []) if c in COLUMN_KEYS]
+    return chosen or DEFAULT_COLUMNS
+
+
+def _active_query(raw: dict[str, str], sort: str) -> str:
+    items = [(k, v) for k, v in raw.items() if v]
+    if sort != "-id":
+        items.append(("sort", sort))
+    return urlencode(items)
+
+
+@require_GET
+@workspace()
+def customers(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    filters, raw = parse_filters(request.GET)
+    sort = request.GET.get("sort", "-id")
+    if sort not in dict(SORTS):
+        sort = "-id"
+    cursor = request.GET.get("cursor", "")
+    error = ""
+    try:
+        page = customer_list(actor=actor, filters=filters, sort=sort, cursor=cursor, limit=PAGE_SIZE)
+    except ValidationFailed as exc:
+        page, error = None, exc.detail
+    columns = _columns(request)
+    query = _active_query(raw, sort)
+    context = {
+        "section": "customers",
+        "page": page,
+        "error": error,
+        "columns": columns,
+        "column_choices": COLUMNS,
+        "raw": raw,
+        "sort": sort,
+        "query": query,
+        "more_url": f"?{query}&cursor={page.next_cursor}" if page and page.next_cursor else "",
+    }
+    if cursor and request.htmx:  # type: ignore[attr-defined]
+        return render(request, "web/customers/list.html#rows", context)
+    qs = filter_customers(customer_queryset(actor), actor, filters)
+    context["count"], context["count_exact"] = queries.capped_count(qs)
+    context["filtered"] = any(raw.values())
+    if request.htmx and request.htmx.target == "results":  # type: ignore[attr-defined]
+        return render(request, "web/customers/list.html#results", context)
+    context.update(
+        members=queries.org_members(actor),
+        teams=queries.org_teams(actor),
+        tags=queries.org_tags(actor),
+        distinct=queries.distinct_values(actor),
+        views=queries.saved_views(actor),
+        sorts=SORTS,
+        lifecycles=Customer.Lifecycle.choices,
+        tiers=[c for c in Customer.ValueTier.choices if c[0]],
+        kinds=Customer.Kind.choices,
+    )
+    return render(request, "web/customers/list.html", context)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("customers")
+
+
+def _ids(request: HttpRequest) -> list[int]:
+    out = []
+    for value in request.POST.getlist("ids"):
+        try:
+            out.append(int(value))
+        except ValueError:
+            continue
+    return out
+
+
+@require_POST
+@workspace()
+def customers_bulk(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    action = request.POST.get("action", "")
+    ids = _ids(request)
+    try:
+        if action == "export":
+            return _export(actor, ids)
+        n = services.customers_bulk_action(
+            actor=actor,
+            ids=ids,
+            action=action,
+            owner=request.POST.get("owner", ""),
+            tag=request.POST.get("tag", ""),
+        )
+    except ValidationFailed as exc:
+        messages.error(request, "; ".join(str(e.message) for e in exc.errors) or exc.detail)
+        return _back(request)
+    labels = {
+        "assign": _("Assigned %(n)s customers."),
+        "tag_add": _("Tagged %(n)s customers."),
+        "tag_remove": _("Removed the tag from %(n)s customers."),
+        "delete": _("Moved %(n)s customers to the recycle bin."),
+    }
+    messages.success(request, labels[action] % {"n": n})
+    return _back(request)
+
+
+def _export(actor: object, ids: list[int]) -> HttpResponse:
+    customers = services.customers_export(actor=actor, ids=ids)  # type: ignore[arg-type]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="customers.csv"'
+    response.write("\ufeff")  # Excel needs the BOM to read UTF-8 Chinese
+    fields = [
+        "id",
+        "kind",
+        "name",
+        "company",
+        "title",
+        "phone",
+        "email",
+        "province",
+        "city",
+        "industry",
+        "owner",
+        "team",
+        "lifecycle_stage",
+        "value_tier",
+        "grade",
+        "tags",
+        "created_at",
+    ]
+    writer = csv.writer(response)
+    writer.writerow(fields)
+    for c in customers:
+        row = customer_to_dict(c, actor)  # type: ignore[arg-type]
+        row["tags"] = "|".join(row["tags"])
+        writer.writerow([row.get(f) or "" for f in fields])
+    return response
+
+
+@require_POST
+@workspace()
+def customers_columns(request: HttpRequest) -> HttpResponse:
+    chosen = [c for c in request.POST.getlist("columns") if c in COLUMN_KEYS]
+    services.preference_update(user_id=request.user.pk, columns=chosen)
+    return _back(request)
+
+
+def _clean_query(query: str) -> str:
+    """Keep only the list's own filter parameters from a saved query string."""
+    params = QueryDict(query)
+    items = [(k, params.get(k, "")) for k in [*FILTER_KEYS, "sort"] if params.get(k, "").strip()]
+    return urlencode(items)
+
+
+@require_POST
+@workspace()
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    try:
+        view = services.saved_view_create(
+            actor=request.actor,  # type: ignore[attr-defined]
+            name=request.POST.get("name", ""),
+            query=_clean_query(request.POST.get("query", "")),
+            shared=request.POST.get("shared") == "on",
+        )
+    except ValidationFailed as exc:
+        messages.error(request, "; ".join(str(e.message) for e in exc.errors))
+        return _back(request)
+    messages.success(request, _("Saved the view “%(name)s”.") % {"name": view.name})
+    return redirect(f"/customers/?{view.query}&view={view.pk}")
+
+
+@require_POST
+@workspace()
+def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    services.saved_view_delete(actor=request.actor, view_id=view_id)  # type: ignore[attr-defined]
+    messages.success(request, _("View deleted."))
+    return redirect("customers")
+
+
+@require_GET
+@workspace(Perm.CUSTOMER_DELETE)
+def trash(request: HttpRequest) -> HttpResponse:
+    actor = request.actor  # type: ignore[attr-defined]
+    cursor = request.GET.get("cursor", "")
+    try:
+        page = customer_list(
+            actor=actor, filters=CustomerFilters(), cursor=cursor, limit=PAGE_SIZE, deleted=True
+        )
+    except ValidationFailed:
+        page = customer_list(actor=actor, filters=CustomerFilters(), limit=PAGE_SIZE, deleted=True)
+    return render(
+        request,
+        "web/customers/trash.html",
+        {
+            "section": "trash",
+            "page": page,
+            "deleted_by": queries.deleted_by_names(page.items),
+            "more_url": f"?cursor={page.next_cursor}" if page.next_cursor else "",
+        },
+    )

@@ -1,0 +1,179 @@
+"""The customer form: which fields it shows, how a POST becomes service input, how field errors
+from a ``ValidationFailed`` land next to their inputs. Validation itself is the services' job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.core.context import Actor
+from guanxi.core.errors import FieldError
+from guanxi.core.models import CustomFieldDefinition
+from guanxi.core.roles import Perm
+from guanxi.customers.models import Customer
+
+CONTACT_FIELDS = {"phone", "email", "wechat"}
+INITIAL_FIELDS = [
+    "kind",
+    "name",
+    "company",
+    "title",
+    "phone",
+    "email",
+    "wechat",
+    "gender",
+    "province",
+    "city",
+    "district",
+    "address",
+    "industry",
+    "size",
+    "source",
+    "lifecycle_stage",
+    "value_tier",
+    "grade",
+    "notes",
+]
+
+
+@dataclass
+class Field:
+    name: str
+    label: Any
+    widget: str = "text"  # text | email | tel | date | select | textarea | checkbox | number | tags
+    choices: list[tuple[str, Any]] = field(default_factory=list)
+    required: bool = False
+    wide: bool = False
+    value: Any = ""
+    errors: list[str] = field(default_factory=list)
+    help: Any = ""
+
+
+def base_fields(actor: Actor, *, creating: bool, owners: list[tuple[str, str]]) -> list[Field]:
+    """The built-in customer fields, in form order, for this actor."""
+    fields = [
+        Field("kind", _("Kind"), "select", list(Customer.Kind.choices)),
+        Field("name", _("Name"), required=True),
+        Field("company", _("Company")),
+        Field("title", _("Job title")),
+    ]
+    # Someone who may not see contact details cannot edit them either (they would see them in the form).
+    if creating or actor.sees_contact_details:
+        fields += [
+            Field("phone", _("Mobile phone"), "tel"),
+            Field("email", _("Email"), "email"),
+            Field("wechat", _("WeChat ID")),
+        ]
+    fields += [
+        Field("gender", _("Gender"), "select", list(Customer.Gender.choices)),
+        Field("birthday", _("Birthday"), "date"),
+        Field("province", _("Province")),
+        Field("city", _("City")),
+        Field("district", _("District")),
+        Field("address", _("Street address"), wide=True),
+        Field("industry", _("Industry")),
+        Field("size", _("Company size")),
+        Field("source", _("Source channel")),
+        Field("lifecycle_stage", _("Lifecycle stage"), "select", list(Customer.Lifecycle.choices)),
+        Field("value_tier", _("Value tier"), "select", list(Customer.ValueTier.choices)),
+        Field("grade", _("Grade"), "select", [("", "—"), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]),
+    ]
+    if actor.has(Perm.CUSTOMER_ASSIGN):
+        fields.append(Field("owner", _("Owner"), "select", [("", "—"), *owners]))
+    fields += [
+        Field("tags", _("Tags"), "tags", help=_("Separate tags with commas")),
+        Field("notes", _("Notes"), "textarea", wide=True),
+    ]
+    return fields
+
+
+def custom_fields(defs: list[CustomFieldDefinition]) -> list[Field]:
+    out = []
+    for d in defs:
+        widget = {
+            "text": "text",
+            "number": "number",
+            "date": "date",
+            "choice": "select",
+            "multi_choice": "multi",
+            "bool": "select",
+        }[d.field_type]
+        choices: list[tuple[str, Any]] = [(c, c) for c in d.choices or []]
+        if d.field_type == "choice":
+            choices = [("", "—"), *choices]
+        if d.field_type == "bool":
+            choices = [("", "—"), ("true", _("Yes")), ("false", _("No"))]
+        out.append(Field(f"custom.{d.key}", d.label, widget, choices, required=d.required))
+    return out
+
+
+def initial_values(customer: Customer) -> dict[str, Any]:
+    data: dict[str, Any] = {name: getattr(customer, name) for name in INITIAL_FIELDS}
+    data["birthday"] = customer.birthday.isoformat() if customer.birthday else ""
+    data["owner"] = customer.owner.username if customer.owner_id and customer.owner else ""
+    data["tags"] = ", ".join(t.name for t in customer.tags.all())
+    for key, value in (customer.custom or {}).items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        data[f"custom.{key}"] = value
+    return data
+
+
+def values_from_post(post: QueryDict, fields: list[Field]) -> dict[str, Any]:
+    """What the user typed, keyed by form field name (for redisplay)."""
+    values: dict[str, Any] = {}
+    for f in fields:
+        if f.name not in post:
+            continue  # not on the form that was sent: leave the stored value alone
+        values[f.name] = (
+            [v for v in post.getlist(f.name) if v] if f.widget == "multi" else post.get(f.name, "")
+        )
+    return values
+
+
+def service_data(values: dict[str, Any], fields: list[Field]) -> dict[str, Any]:
+    """Form values → the dictionary ``customer_create``/``customer_update`` accept."""
+    data: dict[str, Any] = {}
+    custom: dict[str, Any] = {}
+    for f in fields:
+        if f.name not in values:
+            continue
+        value = values[f.name]
+        if f.name.startswith("custom."):
+            custom[f.name.removeprefix("custom.")] = value if value not in ("", []) else None
+        elif f.name == "tags":
+            data["tags"] = [t.strip() for t in str(value).replace("，", ",").split(",") if t.strip()]
+        elif f.name == "birthday":
+            data["birthday"] = value or None
+        elif f.name == "owner":
+            data["owner"] = value or None
+        else:
+            data[f.name] = value
+    if custom:
+        data["custom"] = custom
+    return data
+
+
+def bind(fields: list[Field], values: dict[str, Any], errors: list[FieldError]) -> list[str]:
+    """Put values and errors on the fields; return errors that belong to no field."""
+    by_name = {f.name: f for f in fields}
+    loose: list[str] = []
+    for f in fields:
+        f.value = values.get(f.name, [] if f.widget == "multi" else "")
+    for err in errors:
+        name = err.field
+        if name.startswith("phones"):
+            name = "phone"
+        elif name.startswith("emails"):
+            name = "email"
+        elif name == "owner_id":
+            name = "owner"
+        target = by_name.get(name)
+        if target is not None:
+            target.errors.append(str(err.message))
+        else:
+            loose.append(f"{err.field}: {err.message}")
+    return loose

@@ -1,0 +1,72 @@
+"""Small template helpers for the workspace: permission checks, masking, the user's organisations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.core.context import Actor
+from guanxi.core.normalize import mask_email, mask_phone, mask_text
+from guanxi.core.roles import Perm
+from guanxi.core.selectors import memberships_of_user
+
+register = template.Library()
+
+
+@register.filter
+def can(actor: Actor | None, perm: str) -> bool:
+    return bool(actor) and actor.has(Perm(perm))  # type: ignore[union-attr]
+
+
+@register.filter
+def phone_mask(value: str) -> str:
+    return mask_phone(value or "")
+
+
+@register.filter
+def email_mask(value: str) -> str:
+    return mask_email(value or "")
+
+
+@register.filter
+def text_mask(value: str) -> str:
+    return mask_text(value or "")
+
+
+@register.simple_tag(takes_context=True)
+def user_orgs(context: dict[str, Any]) -> list[Any]:
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return []
+    return list(memberships_of_user(request.user.pk).order_by("organization__name"))
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key, "") if mapping else ""
+
+
+@register.filter
+def initial(name: str) -> str:
+    return (name or "?")[:1].upper()
+
+
+@register.filter
+def tag_style(color: str) -> str:
+    color = color if color and color.startswith("#") and len(color) == 7 else "#64748b"
+    return f"--tag:{color}"
+
+
+@register.filter
+def join_if_list(value: Any) -> Any:
+    return "、".join(str(v) for v in value) if isinstance(value, list) else value
+
+
+CHANNEL_LABELS = {"mobile": _("mobile"), "work": _("work"), "home": _("home"), "other": _("other")}
+
+
+@register.filter
+def channel_label(label: str) -> Any:
+    return CHANNEL_LABELS.get(label, label)

@@ -1,0 +1,123 @@
+"""Turns audit events into readable timeline and change-history entries (masked where needed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.core.models import AuditEvent, CustomFieldDefinition
+from guanxi.core.normalize import mask_email, mask_phone, mask_text
+from guanxi.customers.models import Customer
+
+ACTIONS = {
+    "create": _("created this customer"),
+    "update": _("updated"),
+    "delete": _("moved this customer to the recycle bin"),
+    "restore": _("restored this customer from the recycle bin"),
+    "purge": _("purged this customer"),
+    "reveal": _("viewed the full contact details"),
+    "contact_add": _("added a contact"),
+    "contact_remove": _("removed a contact"),
+    "share": _("shared this customer"),
+    "export": _("exported"),
+    "merge": _("merged"),
+}
+EXTRA_LABELS = {
+    "owner": _("Owner"),
+    "team": _("Team"),
+    "tags": _("Tags"),
+    "contacts": _("Contacts"),
+    "shared_with": _("Shared with"),
+    "deleted_at": _("Deleted at"),
+    "fields": _("Fields"),
+}
+PHONE_FIELDS = {"phone", "phone_e164"}
+EMAIL_FIELDS = {"email"}
+CHOICES = {
+    "kind": dict(Customer.Kind.choices),
+    "gender": dict(Customer.Gender.choices),
+    "lifecycle_stage": dict(Customer.Lifecycle.choices),
+    "value_tier": dict(Customer.ValueTier.choices),
+}
+
+
+@dataclass
+class Change:
+    label: Any
+    before: str
+    after: str
+
+
+@dataclass
+class Entry:
+    event: AuditEvent
+    verb: Any
+    changes: list[Change]
+    via: str
+
+
+def field_label(name: str, custom_labels: dict[str, str]) -> Any:
+    if name in EXTRA_LABELS:
+        return EXTRA_LABELS[name]
+    try:
+        return capfirst(Customer._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def _text(name: str, value: Any, custom_labels: dict[str, str]) -> str:
+    if value in (None, "", [], {}):
+        return "—"
+    if name in PHONE_FIELDS:
+        return mask_phone(str(value))
+    if name in EMAIL_FIELDS:
+        return mask_email(str(value))
+    if name == "wechat":
+        return mask_text(str(value))
+    if name == "phones":
+        return ", ".join(mask_phone(str(p.get("value", ""))) for p in value if isinstance(p, dict))
+    if name == "emails":
+        return ", ".join(mask_email(str(e.get("value", ""))) for e in value if isinstance(e, dict))
+    if name in CHOICES:
+        return str(CHOICES[name].get(value, value))
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, dict):
+        return "; ".join(
+            f"{custom_labels.get(k, k)}: {_text('', v, custom_labels)}" for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def entries(events: list[AuditEvent], defs: list[CustomFieldDefinition]) -> list[Entry]:
+    custom_labels = {d.key: d.label for d in defs}
+    out = []
+    for event in events:
+        changes = []
+        raw = event.changes if isinstance(event.changes, dict) else {}
+        if event.action not in ("reveal", "export"):
+            for name, pair in raw.items():
+                if name == "phone_e164" or not isinstance(pair, list | tuple) or len(pair) != 2:
+                    continue
+                changes.append(
+                    Change(
+                        field_label(name, custom_labels),
+                        _text(name, pair[0], custom_labels),
+                        _text(name, pair[1], custom_labels),
+                    )
+                )
+        out.append(
+            Entry(
+                event=event,
+                verb=ACTIONS.get(event.action, event.action),
+                changes=changes,
+                via=str((event.context or {}).get("via", "")),
+            )
+        )
+    return out

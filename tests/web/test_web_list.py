@@ -1,0 +1,245 @@
+"""The customer list: visibility, filters, sort, keyset load-more, counts, columns, saved views, bulk."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from guanxi.core.models import AuditEvent
+from guanxi.customers.models import Customer
+from guanxi.web import queries
+from guanxi.web.models import SavedView, UserPreference
+from tests.web.conftest import htmx
+
+
+@pytest.fixture
+def people(world: Any, make_customer: Any) -> dict[str, Customer]:
+    return {
+        "a": make_customer(
+            "owner",
+            name="张伟",
+            province="广东",
+            city="深圳",
+            grade="A",
+            tags=["重点客户"],
+            phone="13812348000",
+        ),
+        "b": make_customer(
+            "owner", name="王芳", province="浙江", city="杭州", grade="B", lifecycle_stage="active"
+        ),
+        "c": make_customer("teammate", name="李娜", province="广东", grade="A"),
+        "d": make_customer("outsider", name="刘洋", province="广东", grade="A", industry="教育"),
+    }
+
+
+def names(response: Any) -> set[str]:
+    html = response.content.decode()
+    return {n for n in ["张伟", "王芳", "李娜", "刘洋", "赵敏"] if f">{n}</a>" in html}
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("owner", {"张伟", "王芳"}),
+        ("teammate", {"李娜"}),
+        ("outsider", {"刘洋"}),
+        ("manager", {"张伟", "王芳", "李娜"}),
+        ("admin", {"张伟", "王芳", "李娜", "刘洋"}),
+        ("readonly", {"张伟", "王芳", "李娜", "刘洋"}),
+        ("other_admin", set()),
+    ],
+)
+def test_list_shows_only_visible_customers(login: Any, people: Any, who: str, expected: set[str]) -> None:
+    response = login(who).get("/customers/")
+    assert response.status_code == 200
+    assert names(response) == expected
+
+
+def test_filters(login: Any, people: Any) -> None:
+    client = login("admin")
+    assert names(client.get("/customers/", {"grade": "A", "province": "广东"})) == {"张伟", "李娜", "刘洋"}
+    assert names(client.get("/customers/", {"tag": "重点客户"})) == {"张伟"}
+    assert names(client.get("/customers/", {"owner": "owner"})) == {"张伟", "王芳"}
+    assert names(client.get("/customers/", {"team": "West"})) == {"刘洋"}
+    assert names(client.get("/customers/", {"industry": "教育"})) == {"刘洋"}
+    assert names(client.get("/customers/", {"city": "杭州"})) == {"王芳"}
+    assert names(client.get("/customers/", {"lifecycle_stage": "active"})) == {"王芳"}
+    assert names(client.get("/customers/", {"q": "张伟"})) == {"张伟"}
+    assert names(client.get("/customers/", {"q": "8000"})) == {"张伟"}
+    assert names(client.get("/customers/", {"created_from": "2000-01-01", "created_to": "2999-01-01"})) == {
+        "张伟",
+        "王芳",
+        "李娜",
+        "刘洋",
+    }
+    assert names(client.get("/customers/", {"updated_to": "2000-01-01"})) == set()
+    # Nonsense dates are ignored, not a 500.
+    assert client.get("/customers/", {"created_from": "yesterday"}).status_code == 200
+
+
+def test_filter_update_is_an_htmx_partial(login: Any, people: Any) -> None:
+    response = login("admin").get("/customers/", {"grade": "B"}, headers=htmx("results"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html and 'id="filters"' not in html
+    assert names(response) == {"王芳"}
+    assert "1 customer" in html
+
+
+def test_sort(login: Any, people: Any) -> None:
+    html = login("admin").get("/customers/", {"sort": "name"}).content.decode()
+    order = sorted(["张伟", "王芳", "李娜", "刘洋"], key=html.index)
+    assert order == sorted(order)  # name ascending (code point order, as the database sorts)
+    assert login("admin").get("/customers/", {"sort": "bogus"}).status_code == 200
+
+
+def test_load_more_uses_keyset_cursor(login: Any, world: Any, make_customer: Any, monkeypatch: Any) -> None:
+    from guanxi.web import customer_list
+
+    monkeypatch.setattr(customer_list, "PAGE_SIZE", 2)
+    for i in range(5):
+        make_customer("owner", name=f"客户{i}")
+    client = login("owner")
+    html = client.get("/customers/").content.decode()
+    assert "客户4" in html and "客户3" in html and "客户2" not in html
+    assert 'id="load-more"' in html
+    start = html.index("cursor=") + len("cursor=")
+    cursor = html[start : html.index('"', start)]
+    more = client.get("/customers/", {"cursor": cursor}, headers=htmx()).content.decode()
+    assert "客户2" in more and "客户1" in more and "客户4" not in more
+    assert "<thead>" not in more
+    assert client.get("/customers/", {"cursor": "garbage"}).status_code == 200
+
+
+def test_counts_are_capped(login: Any, people: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    qs = Customer.objects.all()
+    assert queries.capped_count(qs, cap=2) == (2, False)
+    assert queries.capped_count(qs, cap=10) == (4, True)
+    html = login("admin").get("/customers/").content.decode()
+    assert "4 customers" in html
+
+
+def test_list_query_count_is_fixed(login: Any, world: Any, make_customer: Any) -> None:
+    client = login("manager")
+    make_customer("owner", name="甲", tags=["x"])
+    client.get("/customers/")  # warm caches (distinct values)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/customers/").status_code == 200
+    for i in range(15):
+        make_customer("owner" if i % 2 else "teammate", name=f"乙{i}", tags=["x", f"t{i}"])
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/customers/").status_code == 200
+    assert len(many) == len(few)
+    assert len(many) <= 14
+
+
+def test_column_chooser_is_saved_per_user(login: Any, world: Any, people: Any) -> None:
+    client = login("owner")
+    response = client.post("/customers/columns/", {"columns": ["email", "industry", "nonsense"]})
+    assert response.status_code == 302
+    assert UserPreference.objects.get(user=world.owner.user).list_columns == ["email", "industry"]
+    html = client.get("/customers/").content.decode()
+    assert 'class="col-email"' in html and 'class="col-owner"' not in html
+    # Another user keeps the default columns.
+    assert 'class="col-owner"' in login("teammate").get("/customers/").content.decode()
+
+
+def test_saved_views_private_and_shared(login: Any, world: Any, people: Any) -> None:
+    owner = login("owner")
+    response = owner.post("/customers/views/", {"name": "我的A级广东客户", "query": "grade=A&province=广东"})
+    assert response.status_code == 302
+    mine = SavedView.objects.get(name="我的A级广东客户")
+    assert response["Location"].endswith(f"&view={mine.pk}")
+    assert names(owner.get(response["Location"])) == {"张伟"}
+    owner.post("/customers/views/", {"name": "全队共享", "query": "grade=B", "shared": "on"})
+    teammate_html = login("teammate").get("/customers/").content.decode()
+    assert "全队共享" in teammate_html and "我的A级广东客户" not in teammate_html
+    assert "全队共享" not in login("other_admin").get("/customers/").content.decode()
+    # Only the author deletes a view; for anyone else it does not exist.
+    shared = SavedView.objects.get(name="全队共享")
+    assert login("teammate").post(f"/customers/views/{shared.pk}/delete/").status_code == 404
+    assert owner.post(f"/customers/views/{shared.pk}/delete/").status_code == 302
+    assert not SavedView.objects.filter(pk=shared.pk).exists()
+
+
+def test_saved_view_needs_a_name(login: Any, people: Any) -> None:
+    response = login("owner").post("/customers/views/", {"name": " ", "query": "grade=A"})
+    assert response.status_code == 302
+    assert not SavedView.objects.exists()
+
+
+def test_readonly_cannot_share_views(login: Any, people: Any) -> None:
+    login("readonly").post("/customers/views/", {"name": "x", "query": "", "shared": "on"})
+    assert not SavedView.objects.exists()
+
+
+def test_bulk_assign_owner(login: Any, world: Any, people: Any) -> None:
+    ids = [people["a"].pk, people["b"].pk]
+    response = login("manager").post(
+        "/customers/bulk/",
+        {"action": "assign", "owner": "teammate", "ids": ids, "next": "/customers/?grade=A"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/customers/?grade=A"
+    assert set(Customer.objects.filter(pk__in=ids).values_list("owner__username", flat=True)) == {"teammate"}
+    assert AuditEvent.objects.filter(
+        action="update", object_id=str(people["a"].pk), context__via="ui"
+    ).exists()
+
+
+def test_bulk_assign_needs_permission(login: Any, people: Any) -> None:
+    response = login("owner").post(
+        "/customers/bulk/", {"action": "assign", "owner": "teammate", "ids": [people["a"].pk]}
+    )
+    assert response.status_code == 403
+    assert Customer.objects.get(pk=people["a"].pk).owner.username == "owner"
+
+
+def test_bulk_tags(login: Any, people: Any) -> None:
+    client = login("owner")
+    ids = [people["a"].pk, people["b"].pk]
+    client.post("/customers/bulk/", {"action": "tag_add", "tag": "展会", "ids": ids})
+    for pk in ids:
+        assert "展会" in set(Customer.objects.get(pk=pk).tags.values_list("name", flat=True))
+    client.post("/customers/bulk/", {"action": "tag_remove", "tag": "重点客户", "ids": ids})
+    assert set(Customer.objects.get(pk=people["a"].pk).tags.values_list("name", flat=True)) == {"展会"}
+
+
+def test_bulk_on_invisible_customer_is_404_and_changes_nothing(login: Any, people: Any) -> None:
+    ids = [people["a"].pk, people["c"].pk]  # c belongs to the teammate
+    response = login("owner").post("/customers/bulk/", {"action": "tag_add", "tag": "展会", "ids": ids})
+    assert response.status_code == 404
+    assert not Customer.objects.filter(tags__name="展会").exists()
+
+
+def test_bulk_delete(login: Any, people: Any) -> None:
+    ids = [people["a"].pk, people["b"].pk]
+    assert login("owner").post("/customers/bulk/", {"action": "delete", "ids": ids}).status_code == 403
+    assert login("manager").post("/customers/bulk/", {"action": "delete", "ids": ids}).status_code == 302
+    assert Customer.objects.filter(pk__in=ids, deleted_at__isnull=False).count() == 2
+
+
+def test_bulk_without_selection_or_action(login: Any, people: Any) -> None:
+    client = login("manager")
+    response = client.post("/customers/bulk/", {"action": "delete"}, follow=True)
+    assert "select at least one customer" in response.content.decode()
+    response = client.post("/customers/bulk/", {"action": "explode", "ids": [people["a"].pk]}, follow=True)
+    assert "unknown action" in response.content.decode()
+
+
+def test_bulk_export_is_masked_and_audited(login: Any, people: Any) -> None:
+    ids = [people["a"].pk, people["b"].pk]
+    response = login("marketing").post("/customers/bulk/", {"action": "export", "ids": ids})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert {r["name"] for r in rows} == {"张伟", "王芳"}
+    assert next(r for r in rows if r["name"] == "张伟")["phone"] == "138****8000"  # marketing: masked
+    assert AuditEvent.objects.filter(action="export", context__via="ui").exists()
+    assert login("owner").post("/customers/bulk/", {"action": "export", "ids": ids}).status_code == 403
