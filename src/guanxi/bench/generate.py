@@ -158,17 +158,14 @@ class CustomerGenerator:
 
     @cached_property
     def _tables(self) -> dict[str, Any]:
-        from pypinyin import lazy_pinyin
-
-        chars = sorted(set(D.MALE_CHARS + D.FEMALE_CHARS))
-        char_py = dict(zip(chars, lazy_pinyin("".join(chars)), strict=True))
+        char_py = D.CHAR_PINYIN
         places = []  # (province, province weight, [(city, city_pinyin, [districts])])
         for province, (weight, cities) in D.PLACES.items():
             places.append(
                 (
                     province,
                     weight,
-                    [(city, "".join(lazy_pinyin(city)), dists) for city, dists in cities.items()],
+                    [(city, D.CITY_PINYIN[city], dists) for city, dists in cities.items()],
                 )
             )
         return {
@@ -208,13 +205,14 @@ class CustomerGenerator:
         while pos < end:
             k = pos // BLOCK
             first = k * BLOCK
-            rows = self._block(k)
-            yield rows[pos - first : min(end - first, BLOCK)]
+            yield self._block(k, pos - first, min(end - first, BLOCK))
             pos = first + BLOCK
 
     # One block --------------------------------------------------------------------------------
 
-    def _block(self, k: int) -> list[Row]:
+    def _block(self, k: int, lo: int = 0, hi: int = BLOCK) -> list[Row]:
+        """Rows ``lo … hi-1`` of block ``k``: every draw is made for the whole block (cheap, and what
+        keeps row *i* the same for any slice), the Python work only for the rows asked for."""
         t = self._tables
         rng = np.random.default_rng([self.seed, k])
         B = BLOCK
@@ -301,7 +299,7 @@ class CustomerGenerator:
 
         rows: list[Row] = []
         char_py = t["char_py"]
-        for i in range(B):
+        for i in range(lo, hi):
             uu = uT[i]
             is_en = english[i]
             is_company = company_kind[i]
