@@ -64,12 +64,9 @@ def test_upsert_updates_existing_and_creates_new(world):
 def test_upsert_requires_external_id(world):
     r = world.api("owner").post("/customers/bulk", {"mode": "upsert", "items": [{"name": "A"}]})
     assert r.status_code == 422
-    assert r.json()["errors"][0] == {
-        "field": "external_id",
-        "message": "is required for upsert",
-        "code": "required",
-        "index": 0,
-    }
+    error = r.json()["errors"][0]
+    assert (error["field"], error["code"], error["index"]) == ("external_id", "required", 0)
+    assert error["message"]
 
 
 def test_repeated_external_id_in_one_call(world):

@@ -170,6 +170,8 @@ def membership_update(*, actor: Actor, membership_id: int, data: dict[str, Any])
     )
     if membership is None:
         raise NotFound()
+    # null means "leave as is" for role and access (a null team removes the user from their team)
+    data = {k: v for k, v in data.items() if v is not None or k == "team"}
     if membership.user_id == actor.user.pk and (
         data.get("role", "admin") != "admin" or data.get("is_active") is False
     ):

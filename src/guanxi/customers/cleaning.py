@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -275,8 +276,11 @@ def _check_unique_custom(
     for defn in defs:
         if not defn.unique or defn.key not in clean:
             continue
-        clash = Customer.objects.filter(
-            organization_id=actor.org_id, **{f"custom__{defn.key}": clean[defn.key]}
+        # An explicit key transform: a key named like a lookup ("contains", "in") must not become one.
+        clash = (
+            Customer.objects.filter(organization_id=actor.org_id)
+            .annotate(_custom_value=KeyTransform(defn.key, "custom"))
+            .filter(_custom_value=clean[defn.key])
         )
         if existing is not None:
             clash = clash.exclude(pk=existing.pk)
