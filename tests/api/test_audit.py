@@ -106,3 +106,20 @@ def test_history_shows_masked_values_but_keeps_the_stored_row(world, customer):
     stored = AuditEvent.objects.get(object_type="customer", object_id=str(customer.pk), action="create")
     assert stored.changes["phone"] == [None, "138 1234 8000"]
     assert "13812348000" in str(world.api("admin").get(f"/customers/{customer.pk}/history").json())
+
+
+def test_manager_audit_log_covers_only_the_team_customers(world, customer, make_customer):
+    west = make_customer("outsider", name="西区客户", phone="13700007777")
+    world.api("outsider").post(
+        "/contacts", {"customer_id": west.pk, "name": "西区联系人", "phone": "13600006666"}
+    )
+    world.api("owner").post("/contacts", {"customer_id": customer.pk, "name": "东区联系人"})
+    events = world.api("manager").get("/audit-events", {"limit": 500}).json()
+    body = str(events)
+    assert "西区" not in body and "13700007777" not in body and "13600006666" not in body
+    seen = {(e["object_type"], e["object_id"]) for e in events}
+    assert ("customer", str(customer.pk)) in seen
+    assert any(e["object_type"] == "contact" and e["object_repr"] == "东区联系人" for e in events)
+    assert any(e["object_type"] == "team" for e in events)  # organisation events stay visible
+    everything = str(world.api("admin").get("/audit-events", {"limit": 500}).json())
+    assert "西区客户" in everything and "西区联系人" in everything

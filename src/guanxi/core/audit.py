@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from django.db.models import QuerySet
 
 from guanxi.core.context import Actor
 from guanxi.core.models import AuditEvent
@@ -76,3 +78,21 @@ def event_to_dict(event: AuditEvent) -> dict[str, Any]:
         "context": event.context,
         "created_at": event.created_at,
     }
+
+
+AuditScope = Callable[[Actor, "QuerySet[AuditEvent]"], "QuerySet[AuditEvent]"]
+_scopes: list[AuditScope] = []
+
+
+def register_audit_scope(scope: AuditScope) -> None:
+    """Let an app narrow the audit log to the records an actor may see (a manager: their team's).
+
+    Core cannot import the apps above it, so each app registers how its own events are scoped."""
+    if scope not in _scopes:
+        _scopes.append(scope)
+
+
+def scope_audit_events(actor: Actor, qs: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+    for scope in _scopes:
+        qs = scope(actor, qs)
+    return qs

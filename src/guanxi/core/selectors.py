@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from guanxi.core.audit import scope_audit_events
 from guanxi.core.context import Actor
 from guanxi.core.models import AuditEvent, CustomFieldDefinition, Job, Membership, Team
 from guanxi.core.roles import Perm
@@ -49,7 +50,7 @@ def audit_event_list(
     limit: int = 50,
 ) -> list[AuditEvent]:
     actor.require(Perm.AUDIT_VIEW)
-    qs = AuditEvent.objects.filter(organization_id=actor.org_id)
+    qs = scope_audit_events(actor, AuditEvent.objects.filter(organization_id=actor.org_id))
     if object_type:
         qs = qs.filter(object_type=object_type)
     if object_id:

@@ -8,4 +8,8 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
+        from guanxi.core.audit import register_audit_scope
         from guanxi.customers import periodic  # noqa: F401  (registers the periodic jobs)
+        from guanxi.customers.selectors import audit_events_visible
+
+        register_audit_scope(audit_events_visible)

@@ -215,3 +215,29 @@ def customer_history(
         for event in events:  # masked copies for display; never saved
             event.changes = mask_changes(event.changes, actor)
     return events
+
+
+def audit_events_visible(actor: Actor, qs: QuerySet[AuditEvent]) -> QuerySet[AuditEvent]:
+    """Customer and contact events only of customers the actor sees (registered with core.audit).
+
+    Organisation-wide roles see every event; a manager sees their team's customers' history only."""
+    from django.db.models import BigIntegerField, CharField
+    from django.db.models.fields.json import KT
+    from django.db.models.functions import Cast
+
+    from guanxi.core.roles import Scope
+
+    if actor.scope == Scope.ALL:
+        return qs
+    visible = Customer.objects.visible_to(actor, include_deleted=True)
+    return qs.alias(
+        _customer_ref=Cast(KT("context__customer_id"), BigIntegerField()),
+    ).filter(
+        ~Q(object_type__in=["customer", "contact"])
+        | Q(
+            object_type="customer",
+            object_id__in=visible.annotate(_sid=Cast("pk", CharField())).values("_sid"),
+        )
+        | Q(object_type="contact", _customer_ref__in=visible.values("pk"))
+    )
+
