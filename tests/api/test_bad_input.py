@@ -177,3 +177,13 @@ def test_random_patch_bodies_never_500(world, customer, body):
 def test_random_list_queries_never_500(world, params):
     r = world.api("owner").get("/customers", params)
     assert r.status_code in (200, 422), r.content
+
+
+def test_oversized_body_is_413_not_500(world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    items = [{"name": f"客户{i}", "notes": "x" * 500} for i in range(50)]
+    r = world.api("owner").post("/customers/bulk", {"mode": "create", "items": items})
+    body = _problem(r, 413)
+    assert body["errors"][0]["field"] == "body"
+    assert not Customer.objects.exists()
+    assert world.api("owner").post("/customers", {"name": "a", "notes": "x" * 20_000}).status_code == 413

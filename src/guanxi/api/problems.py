@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -129,9 +131,19 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem(500, "Something went wrong on our side; it has been logged.")
 
 
+def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return problem(
+        413,
+        f"The request body is larger than {limit} bytes; send fewer items per call.",
+        errors=[{"field": "body", "message": f"at most {limit} bytes", "code": "too_large"}],
+    )
+
+
 def install(api: Any) -> None:
     api.add_exception_handler(ValidationError, on_validation_error)
     api.add_exception_handler(DomainError, on_domain_error)
     api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(Http404, on_404)
+    api.add_exception_handler(RequestDataTooBig, on_too_big)
     api.add_exception_handler(Exception, on_unexpected)
