@@ -267,3 +267,52 @@ def test_delete_with_stale_version_changes_nothing(login: Any, customer: Any) ->
     response = login("manager").post(f"/customers/{customer.pk}/delete/", {"version": customer.version + 5})
     assert response.status_code == 302
     assert Customer.objects.get(pk=customer.pk).deleted_at is None
+
+
+def test_edit_form_never_prints_full_contact_details(login: Any, customer: Any) -> None:
+    client = login("owner")
+    html = client.get(f"/customers/{customer.pk}/edit/", headers=htmx("details-card")).content.decode()
+    assert "138 1234 8000" not in html and "zhang.wei@example.com" not in html
+    assert 'placeholder="138****8000"' in html
+    # Saving with the contact inputs left empty keeps the stored values.
+    client.post(
+        f"/customers/{customer.pk}/edit/",
+        {
+            "version": customer.version,
+            "name": "张伟",
+            "orig.name": '"张伟"',
+            "phone": "",
+            "orig.phone": '""',
+            "email": "",
+            "orig.email": '""',
+            "title": "经理",
+            "orig.title": '""',
+        },
+    )
+    fresh = Customer.objects.get(pk=customer.pk)
+    assert (fresh.phone, fresh.email, fresh.title) == ("138 1234 8000", "zhang.wei@example.com", "经理")
+
+
+def test_overwrite_after_conflict_keeps_other_fields_changed_meanwhile(
+    login: Any, world: Any, customer: Any
+) -> None:
+    stale = customer.version
+    customer_update(
+        actor=world.actor("manager"),
+        customer_id=customer.pk,
+        data={"notes": "经理备注"},
+        expected_version=stale,
+    )
+    form = {
+        "version": stale,
+        "inline": "1",
+        "title": "采购经理",
+        "orig.title": '""',
+        "notes": "",
+        "orig.notes": '""',
+    }
+    client = login("owner")
+    assert 'id="conflict"' in client.post(f"/customers/{customer.pk}/edit/", form).content.decode()
+    client.post(f"/customers/{customer.pk}/edit/", {**form, "overwrite_version": stale + 1})
+    fresh = Customer.objects.get(pk=customer.pk)
+    assert (fresh.title, fresh.notes) == ("采购经理", "经理备注")

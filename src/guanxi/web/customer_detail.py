@@ -120,8 +120,15 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
     errors: list[FieldError] = []
     conflict: VersionConflict | None = None
     version = customer.version
+    originals: dict[str, Any] = {}
+    stored = forms.initial_values(customer)
+    forms.hide_contact_details(fields, stored)
     if request.method == "POST":
         values = forms.values_from_post(request.POST, fields)
+        originals = forms.originals_from_post(request.POST, fields)
+        for name in forms.CONTACT_FIELDS:
+            if values.get(name) == "" and originals.get(name) == "":
+                values.pop(name)  # left empty: keep the stored value
         try:
             expected = int(request.POST.get("overwrite_version") or request.POST.get("version") or 0)
         except ValueError:
@@ -130,7 +137,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
             customer = customer_services.customer_update(
                 actor=actor,
                 customer_id=customer.pk,
-                data=forms.service_data(values, fields),
+                data=forms.service_data(forms.changed_only(values, originals), fields),
                 expected_version=expected,
             )
         except VersionConflict as exc:
@@ -153,8 +160,8 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("customer_detail", customer.pk)
     else:
-        values = forms.initial_values(customer)
-    loose = forms.bind(fields, values, errors)
+        values = originals = stored
+    loose = forms.bind(fields, values, errors, originals)
     context = _detail_context(
         request,
         customer,
@@ -171,7 +178,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
         response = render(request, "web/customers/detail.html#edit_form", context)
         if request.method == "POST":
             response["HX-Retarget"] = "#details-card"
-            response["HX-Reswap"] = "outerHTML"
+            response["HX-Reswap"] = "outerHTML show:top"
         return response
     return render(
         request, "web/customers/form.html", context, status=409 if conflict else 422 if errors else 200

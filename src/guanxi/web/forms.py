@@ -3,6 +3,7 @@ from a ``ValidationFailed`` land next to their inputs. Validation itself is the 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,8 @@ class Field:
     value: Any = ""
     errors: list[str] = field(default_factory=list)
     help: Any = ""
+    orig: str | None = None  # JSON of the value the form was opened with (edit forms only)
+    placeholder: str = ""
 
 
 def base_fields(actor: Actor, *, creating: bool, owners: list[tuple[str, str]]) -> list[Field]:
@@ -122,6 +125,19 @@ def initial_values(customer: Customer) -> dict[str, Any]:
     return data
 
 
+def hide_contact_details(fields: list[Field], values: dict[str, Any]) -> None:
+    """Edit forms never print full phone numbers or emails (that would bypass the audited reveal):
+    the inputs start empty with the masked value as a hint, and an empty input keeps the value."""
+    from guanxi.core.normalize import mask_email, mask_phone, mask_text
+
+    masks = {"phone": mask_phone, "email": mask_email, "wechat": mask_text}
+    for f in fields:
+        if f.name in masks and values.get(f.name):
+            f.placeholder = masks[f.name](str(values[f.name]))
+            f.help = _("Leave empty to keep the current value")
+            values[f.name] = ""
+
+
 def values_from_post(post: QueryDict, fields: list[Field]) -> dict[str, Any]:
     """What the user typed, keyed by form field name (for redisplay)."""
     values: dict[str, Any] = {}
@@ -132,6 +148,32 @@ def values_from_post(post: QueryDict, fields: list[Field]) -> dict[str, Any]:
             [v for v in post.getlist(f.name) if v] if f.widget == "multi" else post.get(f.name, "")
         )
     return values
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return "" if value is None else str(value)
+
+
+def originals_from_post(post: QueryDict, fields: list[Field]) -> dict[str, Any]:
+    """The values the edit form was opened with (``orig.<name>`` hidden inputs)."""
+    out: dict[str, Any] = {}
+    for f in fields:
+        raw = post.get(f"orig.{f.name}")
+        if raw is None:
+            continue
+        try:
+            out[f.name] = json.loads(raw)
+        except ValueError:
+            continue
+    return out
+
+
+def changed_only(values: dict[str, Any], originals: dict[str, Any]) -> dict[str, Any]:
+    """Only what the user changed since opening the form: saving (or overwriting after a conflict)
+    never reverts someone else's change to a field this user did not touch."""
+    return {k: v for k, v in values.items() if k not in originals or _plain(originals[k]) != _plain(v)}
 
 
 def service_data(values: dict[str, Any], fields: list[Field]) -> dict[str, Any]:
@@ -157,12 +199,20 @@ def service_data(values: dict[str, Any], fields: list[Field]) -> dict[str, Any]:
     return data
 
 
-def bind(fields: list[Field], values: dict[str, Any], errors: list[FieldError]) -> list[str]:
-    """Put values and errors on the fields; return errors that belong to no field."""
+def bind(
+    fields: list[Field],
+    values: dict[str, Any],
+    errors: list[FieldError],
+    originals: dict[str, Any] | None = None,
+) -> list[str]:
+    """Put values (and, for edit forms, the originals) and errors on the fields; return errors
+    that belong to no field."""
     by_name = {f.name: f for f in fields}
     loose: list[str] = []
     for f in fields:
         f.value = values.get(f.name, [] if f.widget == "multi" else "")
+        if originals is not None:
+            f.orig = json.dumps(_plain(originals.get(f.name, f.value)), ensure_ascii=False)
     for err in errors:
         name = err.field
         if name.startswith("phones"):
