@@ -11,6 +11,7 @@ from guanxi.api.auth import SessionAuth, TokenAuth
 from guanxi.core.api import router as core_router
 from guanxi.customers.api import contacts_router, tags_router
 from guanxi.customers.api import router as customers_router
+from guanxi.customers.pool_api import router as pool_router
 
 
 class UnicodeJSONRenderer(JSONRenderer):
@@ -34,3 +35,4 @@ api.add_router("", core_router)
 api.add_router("", customers_router)
 api.add_router("", contacts_router)
 api.add_router("", tags_router)
+api.add_router("", pool_router)
