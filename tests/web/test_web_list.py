@@ -243,3 +243,24 @@ def test_bulk_export_is_masked_and_audited(login: Any, people: Any) -> None:
     assert next(r for r in rows if r["name"] == "张伟")["phone"] == "138****8000"  # marketing: masked
     assert AuditEvent.objects.filter(action="export", context__via="ui").exists()
     assert login("owner").post("/customers/bulk/", {"action": "export", "ids": ids}).status_code == 403
+
+
+def test_custom_field_filters(login: Any, world: Any, make_customer: Any) -> None:
+    from guanxi.core.services import custom_field_create
+
+    admin = world.actor("admin")
+    custom_field_create(
+        actor=admin,
+        data={"key": "channel", "label": "渠道", "field_type": "choice", "choices": ["电话", "微信"]},
+    )
+    custom_field_create(actor=admin, data={"key": "vip", "label": "VIP", "field_type": "bool"})
+    make_customer("owner", name="张伟", custom={"channel": "微信", "vip": True})
+    make_customer("owner", name="王芳", custom={"channel": "电话"})
+    client = login("owner")
+    html = client.get("/customers/").content.decode()
+    assert 'name="cf.channel"' in html and 'name="cf.vip"' in html
+    assert names(client.get("/customers/", {"cf.channel": "微信"})) == {"张伟"}
+    assert names(client.get("/customers/", {"cf.vip": "true"})) == {"张伟"}
+    assert names(client.get("/customers/", {"cf.vip": "false"})) == set()
+    client.post("/customers/views/", {"name": "微信客户", "query": "cf.channel=微信&evil=1"})
+    assert SavedView.objects.get().query == "cf.channel=%E5%BE%AE%E4%BF%A1"

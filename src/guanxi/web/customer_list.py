@@ -17,9 +17,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from guanxi.core.errors import ValidationFailed
 from guanxi.core.roles import Perm
+from guanxi.core.selectors import custom_field_list
 from guanxi.customers.models import Customer
 from guanxi.customers.presenters import customer_to_dict
-from guanxi.customers.selectors import CustomerFilters, customer_list, customer_queryset, filter_customers
+from guanxi.customers.selectors import (
+    CustomerFilters,
+    customer_list,
+    customer_queryset,
+    filter_customers,
+    paginate,
+)
 from guanxi.web import queries, services
 from guanxi.web.decorators import workspace
 
@@ -123,13 +130,16 @@ def customers(request: HttpRequest) -> HttpResponse:
     if sort not in dict(SORTS):
         sort = "-id"
     cursor = request.GET.get("cursor", "")
+    defs = list(custom_field_list(actor=actor))
+    qs = filter_customers(customer_queryset(actor), actor, filters)
+    qs, raw_custom = queries.custom_filters(qs, defs, request.GET)
     error = ""
     try:
-        page = customer_list(actor=actor, filters=filters, sort=sort, cursor=cursor, limit=PAGE_SIZE)
+        page = paginate(qs, sort=sort, cursor=cursor, limit=PAGE_SIZE)
     except ValidationFailed as exc:
         page, error = None, exc.detail
     columns = _columns(request)
-    query = _active_query(raw, sort)
+    query = _active_query({**raw, **{f"cf.{k}": v for k, v in raw_custom.items()}}, sort)
     context = {
         "section": "customers",
         "page": page,
@@ -143,9 +153,8 @@ def customers(request: HttpRequest) -> HttpResponse:
     }
     if cursor and request.htmx:  # type: ignore[attr-defined]
         return render(request, "web/customers/list.html#rows", context)
-    qs = filter_customers(customer_queryset(actor), actor, filters)
     context["count"], context["count_exact"] = queries.capped_count(qs)
-    context["filtered"] = any(raw.values())
+    context["filtered"] = any(raw.values()) or bool(raw_custom)
     if request.htmx and request.htmx.target == "results":  # type: ignore[attr-defined]
         return render(request, "web/customers/list.html#results", context)
     context.update(
@@ -158,6 +167,8 @@ def customers(request: HttpRequest) -> HttpResponse:
         lifecycles=Customer.Lifecycle.choices,
         tiers=[c for c in Customer.ValueTier.choices if c[0]],
         kinds=Customer.Kind.choices,
+        custom_defs=[d for d in defs if d.field_type in queries.FILTERABLE_CUSTOM],
+        raw_custom=raw_custom,
     )
     return render(request, "web/customers/list.html", context)
 
@@ -252,7 +263,8 @@ def customers_columns(request: HttpRequest) -> HttpResponse:
 def _clean_query(query: str) -> str:
     """Keep only the list's own filter parameters from a saved query string."""
     params = QueryDict(query)
-    items = [(k, params.get(k, "")) for k in [*FILTER_KEYS, "sort"] if params.get(k, "").strip()]
+    keys = [*FILTER_KEYS, "sort", *sorted(k for k in params if k.startswith("cf."))]
+    items = [(k, params.get(k, "")[:100]) for k in keys if params.get(k, "").strip()]
     return urlencode(items)
 
 

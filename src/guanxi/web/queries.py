@@ -97,3 +97,25 @@ def deleted_by_names(customers: list[Customer]) -> dict[int, str]:
     ids = {c.deleted_by_id for c in customers if c.deleted_by_id}
     users: dict[Any, Any] = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
     return {c.pk: users.get(c.deleted_by_id, "") for c in customers}
+
+
+FILTERABLE_CUSTOM = ("text", "choice", "bool")
+
+
+def custom_filters(
+    qs: QuerySet[Customer], defs: list[Any], params: Any
+) -> tuple[QuerySet[Customer], dict[str, str]]:
+    """Narrow by ``cf.<key>=value`` for text, choice and yes/no custom fields."""
+    raw: dict[str, str] = {}
+    for d in defs:
+        if d.field_type not in FILTERABLE_CUSTOM:
+            continue
+        value = str(params.get(f"cf.{d.key}", "")).strip()[:100]
+        if not value:
+            continue
+        raw[d.key] = value
+        if d.field_type == "bool":
+            qs = qs.filter(**{f"custom__{d.key}": value == "true"})
+        else:
+            qs = qs.filter(**{f"custom__{d.key}": value})
+    return qs, raw

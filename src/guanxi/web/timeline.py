@@ -52,12 +52,19 @@ class Change:
     after: str
 
 
+VIA = {"ui": _("web"), "api": _("API"), "cli": _("command line"), "system": _("system")}
+
+
 @dataclass
 class Entry:
     event: AuditEvent
     verb: Any
     changes: list[Change]
     via: str
+
+    @property
+    def via_label(self) -> Any:
+        return VIA.get(self.via, self.via)
 
 
 def field_label(name: str, custom_labels: dict[str, str]) -> Any:
@@ -95,6 +102,11 @@ def _text(name: str, value: Any, custom_labels: dict[str, str]) -> str:
     return str(value)
 
 
+def _only_primary(raw: dict[str, Any], name: str, pair: Any) -> bool:
+    primary = name[:-1]
+    return primary in raw and all(not isinstance(v, list) or len(v) <= 1 for v in pair)
+
+
 def entries(events: list[AuditEvent], defs: list[CustomFieldDefinition]) -> list[Entry]:
     custom_labels = {d.key: d.label for d in defs}
     out = []
@@ -105,6 +117,8 @@ def entries(events: list[AuditEvent], defs: list[CustomFieldDefinition]) -> list
             for name, pair in raw.items():
                 if name == "phone_e164" or not isinstance(pair, list | tuple) or len(pair) != 2:
                     continue
+                if name in ("phones", "emails") and _only_primary(raw, name, pair):
+                    continue  # the same change already shows as the primary phone / email
                 changes.append(
                     Change(
                         field_label(name, custom_labels),
