@@ -111,3 +111,59 @@ def test_concurrent_updates_exactly_one_wins(world, customer):
     assert sorted(results) == ["conflict", "ok"]
     c = Customer.objects.get(pk=customer.pk)
     assert c.version == 2 and c.title in {"A", "B"}
+
+
+def _needs_threads():
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite" and (name in ("", ":memory:") or "mode=memory" in name):
+        pytest.skip("in-memory SQLite cannot be shared between threads")
+
+
+def _race(n, work):
+    from django.db import connections
+
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = work(i)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_api_patches_one_200_rest_412(world, customer):
+    _needs_threads()
+    clients = [world.api(who) for who in ("owner", "manager", "admin", "service")]
+    results = _race(
+        4,
+        lambda i: (
+            clients[i]
+            .patch(f"/customers/{customer.pk}", {"title": f"t{i}"}, headers={"If-Match": '"1"'})
+            .status_code
+        ),
+    )
+    assert sorted(results) == [200, 412, 412, 412]
+    assert Customer.objects.get(pk=customer.pk).version == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_with_one_idempotency_key_create_one_row(world):
+    _needs_threads()
+    api = world.api("owner")
+    results = _race(
+        3,
+        lambda i: api.post("/customers", {"name": "王芳"}, headers={"Idempotency-Key": "same"}),
+    )
+    assert {r.status_code for r in results} == {201}
+    assert len({r.json()["id"] for r in results}) == 1
+    assert Customer.objects.filter(name="王芳").count() == 1

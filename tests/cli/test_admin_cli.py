@@ -148,3 +148,6 @@ def test_console_script_end_to_end(cli_env, tmp_path):
     assert "'nope'" in bad.stderr
     assert "Traceback" not in bad.stderr
     assert (tmp_path / "data" / "guanxi.sqlite3").exists()
+    purge = _cli(cli_env, "purge-deleted", "--json")
+    assert purge.returncode == 0, purge.stderr
+    assert json.loads(purge.stdout) == {"purged": 0}
