@@ -114,3 +114,20 @@ def test_read_only_token_lists_but_cannot_claim(world, pooled):
     api = world.api("owner", scopes=["read"])
     assert _ids(api.get("/pool")) == [pooled.pk]
     assert api.post(f"/pool/{pooled.pk}/claim").status_code == 403
+
+
+def test_openapi_lists_the_pool_endpoints(db):
+    from django.test import Client
+
+    paths = set(Client().get("/api/v1/openapi.json").json()["paths"])
+    for path in [
+        "/api/v1/pool",
+        "/api/v1/pool/quota",
+        "/api/v1/pool/settings",
+        "/api/v1/pool/{customer_id}",
+        "/api/v1/pool/{customer_id}/claim",
+        "/api/v1/pool/{customer_id}/assign",
+        "/api/v1/customers/{customer_id}/release",
+        "/api/v1/customers/{customer_id}/assignments",
+    ]:
+        assert path in paths, path

@@ -138,7 +138,7 @@ def pool_settings_update(*, actor: Actor, data: dict[str, Any]) -> dict[str, Any
             for rule in rules:
                 rule.organization_id = actor.org_id
             PoolRule.objects.bulk_create(rules)
-        after = _settings_dict(cfg, rules)
+        after = _settings_dict(cfg, sorted(rules, key=lambda r: r.grade))
         audit(
             actor=actor,
             action="update",

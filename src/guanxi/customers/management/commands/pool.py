@@ -12,7 +12,7 @@ from guanxi.core.management.base import GuanxiCommand
 from guanxi.core.models import Membership, Organization
 from guanxi.customers import pool
 from guanxi.customers.pool_reclaim import pool_reclaim_due
-from guanxi.customers.selectors import paginate, with_tags
+from guanxi.customers.selectors import paginate
 
 
 class Command(GuanxiCommand):
@@ -85,7 +85,7 @@ class Command(GuanxiCommand):
             items = [pool.pool_customer_to_dict(c, actor, info[c.pk]) for c in customers]
         else:  # the operator's view: everything, unmasked
             qs = pool.filter_pool(pool.pool_base(org.pk), org.pk, filters, full=True)
-            customers = paginate(with_tags(qs), limit=limit).items
+            customers = paginate(qs, limit=limit).items
             items = [
                 {
                     "id": c.pk,
