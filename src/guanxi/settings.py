@@ -126,8 +126,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 # Background jobs: huey on a SQLite file by default (no broker to install), Redis when REDIS_URL is set.
 # GUANXI_JOBS_IMMEDIATE runs tasks inline (tests, or a one-process deployment without a worker).
-_huey_common = {"name": "guanxi", "utc": True, "immediate": env_bool("GUANXI_JOBS_IMMEDIATE", default=False),
-                "consumer": {"workers": env_int("GUANXI_WORKER_THREADS", 2), "worker_type": "thread"}}  # fmt: skip
+_huey_common = {
+    "name": "guanxi",
+    "utc": True,
+    "immediate": env_bool("GUANXI_JOBS_IMMEDIATE", default=False),
+    "consumer": {"workers": env_int("GUANXI_WORKER_THREADS", 2), "worker_type": "thread"},
+}
 if REDIS_URL:
     if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured("REDIS_URL must look like redis://host:6379/0")
