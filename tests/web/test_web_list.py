@@ -264,3 +264,14 @@ def test_custom_field_filters(login: Any, world: Any, make_customer: Any) -> Non
     assert names(client.get("/customers/", {"cf.vip": "false"})) == set()
     client.post("/customers/views/", {"name": "微信客户", "query": "cf.channel=微信&evil=1"})
     assert SavedView.objects.get().query == "cf.channel=%E5%BE%AE%E4%BF%A1"
+
+
+def test_customer_without_owner_renders(login: Any, make_customer: Any) -> None:
+    orphan = make_customer("admin", name="赵敏", owner=None)
+    assert orphan.owner_id is None
+    client = login("admin")
+    assert "赵敏" in client.get("/customers/").content.decode()
+    assert names(client.get("/customers/", {"owner": "-"})) == {"赵敏"}
+    assert client.get(f"/customers/{orphan.pk}/").status_code == 200
+    assert client.get("/customers/", {"q": "赵敏"}).status_code == 200
+    assert "赵敏" in client.get("/search/", {"q": "赵敏"}).content.decode()

@@ -28,6 +28,7 @@ from guanxi.customers.selectors import (
     paginate,
 )
 from guanxi.web import queries, services
+from guanxi.web.cells import CellRenderer
 from guanxi.web.decorators import workspace
 
 PAGE_SIZE = 50
@@ -131,14 +132,20 @@ def customers(request: HttpRequest) -> HttpResponse:
         sort = "-id"
     cursor = request.GET.get("cursor", "")
     defs = list(custom_field_list(actor=actor))
-    qs = filter_customers(customer_queryset(actor), actor, filters)
+    # The search text and notes are the widest columns and the list shows neither.
+    qs = filter_customers(customer_queryset(actor).defer("search_text", "notes"), actor, filters)
     qs, raw_custom = queries.custom_filters(qs, defs, request.GET)
     error = ""
     try:
         page = paginate(qs, sort=sort, cursor=cursor, limit=PAGE_SIZE)
     except ValidationFailed as exc:
         page, error = None, exc.detail
-    columns = _columns(request)
+    chosen = _columns(request)
+    columns = [key for key, _label in COLUMNS if key in chosen]
+    if page is not None:
+        renderer = CellRenderer(columns)
+        for customer in page.items:
+            customer.cells = renderer.row(customer)  # type: ignore[attr-defined]
     query = _active_query({**raw, **{f"cf.{k}": v for k, v in raw_custom.items()}}, sort)
     context = {
         "section": "customers",

@@ -70,3 +70,11 @@ CHANNEL_LABELS = {"mobile": _("mobile"), "work": _("work"), "home": _("home"), "
 @register.filter
 def channel_label(label: str) -> Any:
     return CHANNEL_LABELS.get(label, label)
+
+
+@register.filter
+def user_label(user: Any) -> str:
+    """A user's display name, falling back to the username; "—" for nobody."""
+    if not user:
+        return "—"
+    return str(user.get_full_name() or user.get_username())
