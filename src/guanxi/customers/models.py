@@ -30,7 +30,10 @@ class CustomerQuerySet(models.QuerySet["Customer"]):
         shared = CustomerShare.objects.filter(user_id=actor.user.pk, organization_id=actor.org_id).values(
             "customer_id"
         )
-        own = Q(owner_id=actor.user.pk) | Q(pk__in=shared)
+        # Without shares (the common case) "own" is a plain owner filter, which the (organization,
+        # owner, id) index answers in list order. OR-ing in the shares subquery makes SQLite collect
+        # and sort every own row first: 3.6 s for a rep with 45,000 customers (docs/performance.md).
+        own = Q(owner_id=actor.user.pk) | Q(pk__in=shared) if shared.exists() else Q(owner_id=actor.user.pk)
         if scope == Scope.TEAM and actor.membership.team_id:
             team_id = actor.membership.team_id
             team_users = actor.org.memberships.filter(team_id=team_id).values("user_id")

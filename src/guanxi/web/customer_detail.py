@@ -273,7 +273,7 @@ def customer_purge(request: HttpRequest, customer_id: int) -> HttpResponse:
 @workspace(Perm.CUSTOMER_CHANGE)
 def contact_add(request: HttpRequest, customer_id: int) -> HttpResponse:
     actor = _actor(request)
-    data = {k: request.POST.get(k, "") for k in ("name", "title", "phone", "email")}
+    data: dict[str, Any] = {k: request.POST.get(k, "") for k in ("name", "title", "phone", "email")}
     data["is_primary"] = request.POST.get("is_primary") == "on"
     contact_errors: list[FieldError] = []
     try:

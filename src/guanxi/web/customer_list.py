@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -110,7 +111,7 @@ def parse_filters(params: QueryDict) -> tuple[CustomerFilters, dict[str, str]]:
 
 
 def _columns(request: HttpRequest) -> list[str]:
-    pref = queries.preference_of(request.user.pk)
+    pref = queries.preference_of(request.actor.user.pk)  # type: ignore[attr-defined]
     chosen = [c for c in (pref.list_columns if pref else []) if c in COLUMN_KEYS]
     return chosen or DEFAULT_COLUMNS
 
@@ -147,7 +148,7 @@ def customers(request: HttpRequest) -> HttpResponse:
         for customer in page.items:
             customer.cells = renderer.row(customer)  # type: ignore[attr-defined]
     query = _active_query({**raw, **{f"cf.{k}": v for k, v in raw_custom.items()}}, sort)
-    context = {
+    context: dict[str, Any] = {
         "section": "customers",
         "page": page,
         "error": error,
@@ -263,7 +264,7 @@ def _export(actor: object, ids: list[int]) -> HttpResponse:
 @workspace()
 def customers_columns(request: HttpRequest) -> HttpResponse:
     chosen = [c for c in request.POST.getlist("columns") if c in COLUMN_KEYS]
-    services.preference_update(user_id=request.user.pk, columns=chosen)
+    services.preference_update(user_id=request.actor.user.pk, columns=chosen)  # type: ignore[attr-defined]
     return _back(request)
 
 

@@ -71,7 +71,7 @@ def field_label(name: str, custom_labels: dict[str, str]) -> Any:
     if name in EXTRA_LABELS:
         return EXTRA_LABELS[name]
     try:
-        return capfirst(Customer._meta.get_field(name).verbose_name)
+        return capfirst(getattr(Customer._meta.get_field(name), "verbose_name", name))
     except FieldDoesNotExist:
         return name
 

@@ -86,7 +86,7 @@ def switch_org(request: HttpRequest) -> HttpResponse:
         org_id = int(request.POST.get("organization", ""))
     except ValueError:
         return HttpResponseBadRequest()
-    membership = membership_for(request.user.pk, org_id)
+    membership = membership_for(request.actor.user.pk, org_id)  # type: ignore[attr-defined]
     if membership is None or membership.organization_id != org_id:
         return HttpResponseBadRequest()
     request.session[SESSION_ORG_KEY] = org_id
