@@ -228,7 +228,7 @@ def test_detail_query_count_is_fixed(login: Any, world: Any, customer: Any) -> N
     with CaptureQueriesContext(connection) as many:
         assert client.get(f"/customers/{customer.pk}/").status_code == 200
     assert len(many) == len(few)
-    assert len(many) <= 13
+    assert len(many) <= 18  # fixed, whatever the history or contacts; PG adds share-existence probes
 
 
 def test_company_contacts_add_and_remove(login: Any, world: Any, make_customer: Any) -> None:
