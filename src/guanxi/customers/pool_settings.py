@@ -144,7 +144,7 @@ def pool_settings_update(*, actor: Actor, data: dict[str, Any]) -> dict[str, Any
             action="update",
             object_type="pool_settings",
             object_id=actor.org_id,
-            object_repr=_("Public pool settings"),
+            object_repr="public pool settings",
             changes=diff(before, after),
         )
     return after
