@@ -178,6 +178,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "guanxi.core",
     "guanxi.customers",
+    "guanxi.engagement",
     "guanxi.web",
 ]
 

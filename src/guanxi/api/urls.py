@@ -12,6 +12,7 @@ from guanxi.core.api import router as core_router
 from guanxi.customers.api import contacts_router, tags_router
 from guanxi.customers.api import router as customers_router
 from guanxi.customers.pool_api import router as pool_router
+from guanxi.engagement.api import router as engagement_router
 
 
 class UnicodeJSONRenderer(JSONRenderer):
@@ -36,3 +37,4 @@ api.add_router("", customers_router)
 api.add_router("", contacts_router)
 api.add_router("", tags_router)
 api.add_router("", pool_router)
+api.add_router("", engagement_router)
