@@ -166,3 +166,16 @@ def test_ownership_history_endpoint(world, pooled):
     assert world.api("other_admin").get(f"/customers/{pooled.pk}/assignments").status_code == 404
     history = world.api("teammate").get(f"/customers/{pooled.pk}/history").json()
     assert [h["action"] for h in history][:3] == ["pool_assign", "pool_release", "pool_claim"]
+
+
+def test_setting_an_owner_by_edit_takes_the_customer_out_of_the_pool(world, make_customer) -> None:  # type: ignore[no-untyped-def]
+    from guanxi.customers.models import Customer
+    from guanxi.customers.services import customer_update
+
+    pooled = make_customer("admin", name="公海客户", owner=None)
+    Customer.objects.filter(pk=pooled.pk).update(in_public_pool=True)
+    customer_update(
+        actor=world.actor("admin"), customer_id=pooled.pk, data={"owner": "owner"}, expected_version=1
+    )
+    pooled.refresh_from_db()
+    assert (pooled.owner_id, pooled.in_public_pool) == (world.owner.user_id, False)

@@ -244,6 +244,8 @@ def _clean_owner_and_team(
             )
             return
         out.values["owner_id"] = new_owner
+        if new_owner is not None:
+            out.values["in_public_pool"] = False  # an owned customer is no longer in the public pool
     elif existing is None:
         out.values["owner_id"] = actor.user.pk
         owner_membership = actor.membership
