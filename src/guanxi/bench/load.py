@@ -280,6 +280,8 @@ class _PostgresWriter(_Writer):
         if not enabled:
             yield
             return
+        # Deferred checks queued earlier in this transaction (new tags) block ALTER TABLE: run them now.
+        self.cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         tables = ",".join(f"'{t}'::regclass" for t in TABLES)
         # Foreign keys: each COPYed row would queue a deferred check; one validation at the end is cheaper.
         self.cur.execute(
@@ -302,6 +304,7 @@ class _PostgresWriter(_Writer):
             self.cur.execute(definition)
         for table, name, definition in fkeys:
             self.cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        self.cur.execute("SET CONSTRAINTS ALL DEFERRED")
 
     def analyze(self) -> None:
         for table in TABLES:
@@ -463,6 +466,12 @@ def load_customers(
     finally:
         if gc_was_enabled:
             gc.enable()
+    if analyze and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # COPY leaves the visibility map empty: without VACUUM every index-only scan of the grams
+        # visits the heap ("Heap Fetches") until autovacuum comes round.
+        with connection.cursor() as cur:
+            for table in TABLES:
+                cur.execute(f"VACUUM (ANALYZE) {table}")
     return LoadResult(
         customers=n,
         grams=counts["grams"],

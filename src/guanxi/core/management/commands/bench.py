@@ -42,6 +42,9 @@ class Command(GuanxiCommand):
         api.add_argument("--org", default="bench")
         api.add_argument("--iterations", type=int, default=200, help="timed requests per scenario")
         api.add_argument("--warmup", type=int, default=20)
+        api.add_argument(
+            "--max-seconds", type=float, default=60.0, help="stop a scenario after this long (≥ 10 samples)"
+        )
         api.add_argument("--only", default="", help="comma-separated scenario names to run")
         api.add_argument("--output", default="", help="also write the JSON result to this file")
         self.add_json_flag(api)
@@ -107,6 +110,7 @@ class Command(GuanxiCommand):
                 iterations=options["iterations"],
                 warmup=options["warmup"],
                 only=only,
+                max_seconds=options["max_seconds"],
                 log=None if options["json"] else self.stderr.write,
             )
         except LookupError as exc:
