@@ -49,7 +49,7 @@ COMPOUND_SURNAMES = frozenset(
 )
 BOSS_TITLES = ("总", "经理", "董事", "老板")
 
-# Plain text must not be HTML-escaped; the HTML part is.
+# Plain text and subjects must not be HTML-escaped (engine and Context both decide); the HTML part is.
 _TEXT_ENGINE = Engine(autoescape=False)
 _HTML_ENGINE = Engine(autoescape=True)
 
@@ -125,9 +125,9 @@ def render_message(
     *, subject: str, body_text: str, body_html: str, customer: Customer, extra: dict[str, Any] | None = None
 ) -> Rendered:
     ctx = {"customer": customer_context(customer), "salutation": salutation(customer), **(extra or {})}
-    rendered_subject = compile_template(subject, "subject").render(Context(ctx))
+    rendered_subject = compile_template(subject, "subject").render(Context(ctx, autoescape=False))
     return Rendered(
         subject=" ".join(rendered_subject.split()),
-        text=compile_template(body_text, "body_text").render(Context(ctx)),
+        text=compile_template(body_text, "body_text").render(Context(ctx, autoescape=False)),
         html=compile_template(body_html, "body_html", html=True).render(Context(ctx)) if body_html else "",
     )
