@@ -122,3 +122,45 @@ def test_readonly_and_other_scopes(world):
         world.api("owner", scopes=["read"]).post("/customers/bulk", {"items": _items(1)}).status_code == 403
     )
     assert not Customer.objects.exists()
+
+
+def test_bulk_create_writes_audit_tags_and_index_per_item(world):
+    from guanxi.core.models import AuditEvent
+
+    items = _items(3)
+    items[1]["tags"] = ["VIP", "新"]
+    items[2]["owner"] = "owner"
+    body = world.api("owner").post("/customers/bulk", {"mode": "create", "items": items}).json()
+    ids = [i["id"] for i in body["items"]]
+    events = AuditEvent.objects.filter(object_type="customer", action="create").order_by("object_id")
+    assert [e.object_id for e in events] == [str(i) for i in ids]
+    second = AuditEvent.objects.get(object_type="customer", object_id=str(ids[1]))
+    assert second.changes["tags"] == [None, ["VIP", "新"]]
+    assert second.changes["owner"] == [None, "owner"] and second.changes["team"] == [None, "East"]
+    assert second.context["via"] == "api" and second.actor_name == "owner"
+    api = world.api("owner")
+    assert api.get(f"/customers/{ids[1]}").json()["tags"] == ["VIP", "新"]
+    assert [c["id"] for c in api.get("/customers", {"q": "客户1"}).json()["items"]] == [ids[1]]
+    r = api.post("/customers", {"name": "重复", "phone": items[0]["phone"]})
+    assert r.status_code == 409 and r.json()["duplicate_ids"] == [ids[0]]
+
+
+def test_bulk_create_queries_are_batched_not_per_item(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from guanxi.customers.services import customers_bulk
+
+    actor = world.actor("owner")
+    # the first call creates the tag
+    customers_bulk(actor=actor, items=[{"name": "warm-up", "tags": ["VIP"]}], mode="create")
+    counts = []
+    for prefix, n in (("A", 10), ("B", 60)):
+        items = [dict(i, tags=["VIP"]) for i in _items(n, prefix)]
+        for item in items:
+            item["phone"] = item["phone"].replace("139", "138" if prefix == "A" else "137", 1)
+        with CaptureQueriesContext(connection) as ctx:
+            customers_bulk(actor=actor, items=items, mode="create")
+        counts.append(len(ctx.captured_queries))
+    # batched, not per row (SQLite's 999-parameter limit splits the insert into a few batches)
+    assert counts[1] - counts[0] <= 6, counts

@@ -10,11 +10,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.core.audit import audit, diff
+from guanxi.core.audit import audit, audit_many, diff
 from guanxi.core.context import Actor
 from guanxi.core.errors import Conflict, FieldError, NotFound, ValidationFailed, VersionConflict
 from guanxi.core.events import emit
-from guanxi.core.models import AuditEvent, CustomFieldDefinition
+from guanxi.core.models import AuditEvent, CustomFieldDefinition, Team
 from guanxi.core.roles import Perm
 from guanxi.customers.cleaning import Cleaned, clean_customer_input, find_exact_duplicates
 from guanxi.customers.indexing import reindex, search_text_of
@@ -146,6 +146,49 @@ def _insert(actor: Actor, cleaned: Cleaned) -> Customer:
     )
     emit("customer.created", org_id=actor.org_id, customer_id=customer.pk, actor_id=actor.user.pk)
     return customer
+
+
+def _insert_many(actor: Actor, cleaned_items: list[Cleaned]) -> list[Customer]:
+    """Insert many customers with a fixed number of queries (bulk insert, one reindex, one audit batch)."""
+    from django.contrib.auth import get_user_model
+
+    if not cleaned_items:
+        return []
+    customers = [
+        Customer(organization_id=actor.org_id, created_by_id=actor.user.pk, **cleaned.values)
+        for cleaned in cleaned_items
+    ]
+    for customer in customers:
+        customer.search_text = search_text_of(customer)
+    Customer.objects.bulk_create(customers, batch_size=500)
+    names = sorted({name for cleaned in cleaned_items for name in cleaned.tags or []})
+    if names:
+        tag_ids = dict(zip(names, _tag_ids(actor, names), strict=True))
+        CustomerTag.objects.bulk_create(
+            [
+                CustomerTag(customer=customer, tag_id=tag_ids[name])
+                for customer, cleaned in zip(customers, cleaned_items, strict=True)
+                for name in cleaned.tags or []
+            ],
+            batch_size=2000,
+        )
+    reindex(customers)
+    users = get_user_model().objects.in_bulk({c.owner_id for c in customers if c.owner_id})
+    teams = Team.objects.in_bulk({c.team_id for c in customers if c.team_id})
+    rows = []
+    for customer, cleaned in zip(customers, cleaned_items, strict=True):
+        customer.owner = users.get(customer.owner_id) if customer.owner_id else None
+        customer.team = teams.get(customer.team_id) if customer.team_id else None
+        after = {
+            k: v
+            for k, v in snapshot(customer, cleaned.tags or []).items()
+            if v not in ("", None, [], {}, False)
+        }
+        rows.append((customer.pk, customer.name, diff({}, after, AUDITED_FIELDS)))
+    audit_many(actor=actor, action="create", object_type="customer", rows=rows)
+    for customer in customers:
+        emit("customer.created", org_id=actor.org_id, customer_id=customer.pk, actor_id=actor.user.pk)
+    return customers
 
 
 def customer_create(*, actor: Actor, data: dict[str, Any], allow_duplicate: bool = False) -> Customer:
@@ -385,10 +428,13 @@ def customers_bulk(*, actor: Actor, items: list[dict[str, Any]], mode: str) -> l
             actor=actor, external_ids=[e for e in ext_ids if e], for_update=True
         )
         if mode == "create":
+            taken = set(
+                Customer.objects.filter(
+                    organization_id=actor.org_id, external_id__in=[e for e in ext_ids if e]
+                ).values_list("external_id", flat=True)
+            )
             for idx, ext in enumerate(ext_ids):
-                if ext in existing or (
-                    ext and Customer.objects.filter(organization_id=actor.org_id, external_id=ext).exists()
-                ):
+                if ext and (ext in existing or ext in taken):
                     errors.append(
                         FieldError("external_id", _("another customer has this external ID"), idx, "unique")
                     )
@@ -416,9 +462,11 @@ def customers_bulk(*, actor: Actor, items: list[dict[str, Any]], mode: str) -> l
             plans.append((current, cleaned))
         if errors:
             raise ValidationFailed(errors=errors)
+        new_positions = [i for i, (current, _cleaned) in enumerate(plans) if current is None]
+        inserted = iter(_insert_many(actor, [plans[i][1] for i in new_positions]))
         for current, cleaned in plans:
             if current is None:
-                results.append((_insert(actor, cleaned), True))
+                results.append((next(inserted), True))
             else:
                 results.append((_apply_update(actor, current, cleaned, None), False))
     return results
