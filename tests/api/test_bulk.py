@@ -164,3 +164,16 @@ def test_bulk_create_queries_are_batched_not_per_item(world):
         counts.append(len(ctx.captured_queries))
     # batched, not per row (SQLite's 999-parameter limit splits the insert into a few batches)
     assert counts[1] - counts[0] <= 6, counts
+
+
+def test_unique_custom_value_repeated_within_one_call(world):
+    world.api("admin").post(
+        "/custom-fields", {"key": "tax_id", "label": "税号", "field_type": "text", "unique": True}
+    )
+    items = [{"name": "A", "custom": {"tax_id": "9111"}}, {"name": "B", "custom": {"tax_id": "9111"}}]
+    r = world.api("owner").post("/customers/bulk", {"mode": "create", "items": items})
+    assert r.status_code == 422
+    assert [(e["index"], e["field"], e["code"]) for e in r.json()["errors"]] == [
+        (1, "custom.tax_id", "duplicate")
+    ]
+    assert not Customer.objects.exists()

@@ -460,6 +460,7 @@ def customers_bulk(*, actor: Actor, items: list[dict[str, Any]], mode: str) -> l
             )
             errors.extend(cleaned.errors)
             plans.append((current, cleaned))
+        errors.extend(_repeated_unique_custom(defs, [cleaned for _current, cleaned in plans]))
         if errors:
             raise ValidationFailed(errors=errors)
         new_positions = [i for i, (current, _cleaned) in enumerate(plans) if current is None]
@@ -470,6 +471,30 @@ def customers_bulk(*, actor: Actor, items: list[dict[str, Any]], mode: str) -> l
             else:
                 results.append((_apply_update(actor, current, cleaned, None), False))
     return results
+
+
+def _repeated_unique_custom(defs: list[CustomFieldDefinition], cleaned: list[Cleaned]) -> list[FieldError]:
+    """A unique custom value given twice in one bulk call (the database check cannot see either yet)."""
+    import json
+
+    keys = [d.key for d in defs if d.unique]
+    first: dict[tuple[str, str], int] = {}
+    errors: list[FieldError] = []
+    for idx, item in enumerate(cleaned):
+        custom = item.values.get("custom") or {}
+        for key in keys:
+            if key not in custom:
+                continue
+            marker = (key, json.dumps(custom[key], sort_keys=True, ensure_ascii=False))
+            if marker in first:
+                errors.append(
+                    FieldError(
+                        f"custom.{key}", _("repeats item %(i)s") % {"i": first[marker]}, idx, "duplicate"
+                    )
+                )
+            else:
+                first[marker] = idx
+    return errors
 
 
 def customer_share(*, actor: Actor, customer_id: int, username: str) -> None:
