@@ -93,3 +93,21 @@ def test_main_pages(open_as: Any, site: Any, demo: Any, lang: str, width: int, l
     page.click("#edit-inline")
     page.wait_for_selector("#inline-edit")
     shot(page, f"page-customer-edit-{lang}-{label}")
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_login_page(chromium: Any, site: Any, lang: str) -> None:
+    for width, label in [(1440, "desktop"), (390, "phone")]:
+        context = chromium.new_context(viewport={"width": width, "height": 800})
+        context.add_cookies([{"name": "django_language", "value": lang, "url": site.url}])
+        page = context.new_page()
+        page.goto(f"{site.url}/login/")
+        page.fill("input[name=username]", "owner")
+        page.fill("input[name=password]", "wrong")
+        page.click("button[type=submit]")
+        page.wait_for_selector(".error")
+        assert ("用户名或密码错误" if lang == "zh-hans" else "Wrong username or password") in page.inner_text(
+            ".error"
+        )
+        shot(page, f"page-login-{lang}-{label}")
+        context.close()

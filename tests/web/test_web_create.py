@@ -118,3 +118,8 @@ def test_owner_field_only_for_assigners(login: Any, world: Any) -> None:
     assert 'name="owner"' in client.get("/customers/new/").content.decode()
     client.post("/customers/new/", {"kind": "person", "name": "分配给王", "owner": "teammate"})
     assert Customer.objects.get(name="分配给王").owner == world.teammate.user
+
+
+def test_owner_defaults_to_the_creator(login: Any, world: Any) -> None:
+    html = login("admin").get("/customers/new/").content.decode()
+    assert '<option value="admin" selected>' in html

@@ -211,7 +211,11 @@ def customer_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Customer “%(name)s” created.") % {"name": customer.name})
             return redirect("customer_detail", customer.pk)
     else:
-        values = {"kind": request.GET.get("kind", "person"), "lifecycle_stage": "potential"}
+        values = {
+            "kind": request.GET.get("kind", "person"),
+            "lifecycle_stage": "potential",
+            "owner": actor.user.get_username(),
+        }
     loose = forms.bind(fields, values, errors)
     return render(
         request,

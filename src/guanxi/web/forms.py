@@ -53,42 +53,61 @@ class Field:
     help: Any = ""
     orig: str | None = None  # JSON of the value the form was opened with (edit forms only)
     placeholder: str = ""
+    group: Any = ""
 
 
 def base_fields(actor: Actor, *, creating: bool, owners: list[tuple[str, str]]) -> list[Field]:
     """The built-in customer fields, in form order, for this actor."""
+    basic = _("Basic information")
+    contact = _("Contact details")
+    address = _("Address")
+    classification = _("Classification")
     fields = [
-        Field("kind", _("Kind"), "select", list(Customer.Kind.choices)),
-        Field("name", _("Name"), required=True),
-        Field("company", _("Company")),
-        Field("title", _("Job title")),
+        Field("kind", _("Kind"), "select", list(Customer.Kind.choices), group=basic),
+        Field("name", _("Name"), required=True, group=basic),
+        Field("company", _("Company"), group=basic),
+        Field("title", _("Job title"), group=basic),
+        Field("gender", _("Gender"), "select", list(Customer.Gender.choices), group=basic),
+        Field("birthday", _("Birthday"), "date", group=basic),
     ]
     # Someone who may not see contact details cannot edit them either (they would see them in the form).
     if creating or actor.sees_contact_details:
         fields += [
-            Field("phone", _("Mobile phone"), "tel"),
-            Field("email", _("Email"), "email"),
-            Field("wechat", _("WeChat ID")),
+            Field("phone", _("Mobile phone"), "tel", group=contact),
+            Field("email", _("Email"), "email", group=contact),
+            Field("wechat", _("WeChat ID"), group=contact),
         ]
     fields += [
-        Field("gender", _("Gender"), "select", list(Customer.Gender.choices)),
-        Field("birthday", _("Birthday"), "date"),
-        Field("province", _("Province")),
-        Field("city", _("City")),
-        Field("district", _("District")),
-        Field("address", _("Street address"), wide=True),
-        Field("industry", _("Industry")),
-        Field("size", _("Company size")),
-        Field("source", _("Source channel")),
-        Field("lifecycle_stage", _("Lifecycle stage"), "select", list(Customer.Lifecycle.choices)),
-        Field("value_tier", _("Value tier"), "select", list(Customer.ValueTier.choices)),
-        Field("grade", _("Grade"), "select", [("", "—"), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")]),
+        Field("province", _("Province"), group=address),
+        Field("city", _("City"), group=address),
+        Field("district", _("District"), group=address),
+        Field("address", _("Street address"), wide=True, group=address),
+        Field("industry", _("Industry"), group=classification),
+        Field("size", _("Company size"), group=classification),
+        Field("source", _("Source channel"), group=classification),
+        Field(
+            "lifecycle_stage",
+            _("Lifecycle stage"),
+            "select",
+            list(Customer.Lifecycle.choices),
+            group=classification,
+        ),
+        Field(
+            "value_tier", _("Value tier"), "select", list(Customer.ValueTier.choices), group=classification
+        ),
+        Field(
+            "grade",
+            _("Grade"),
+            "select",
+            [("", "—"), ("A", "A"), ("B", "B"), ("C", "C"), ("D", "D")],
+            group=classification,
+        ),
     ]
     if actor.has(Perm.CUSTOMER_ASSIGN):
-        fields.append(Field("owner", _("Owner"), "select", [("", "—"), *owners]))
+        fields.append(Field("owner", _("Owner"), "select", [("", "—"), *owners], group=classification))
     fields += [
-        Field("tags", _("Tags"), "tags", help=_("Separate tags with commas")),
-        Field("notes", _("Notes"), "textarea", wide=True),
+        Field("tags", _("Tags"), "tags", help=_("Separate tags with commas"), group=classification),
+        Field("notes", _("Notes"), "textarea", wide=True, group=_("More information")),
     ]
     return fields
 
@@ -109,7 +128,9 @@ def custom_fields(defs: list[CustomFieldDefinition]) -> list[Field]:
             choices = [("", "—"), *choices]
         if d.field_type == "bool":
             choices = [("", "—"), ("true", _("Yes")), ("false", _("No"))]
-        out.append(Field(f"custom.{d.key}", d.label, widget, choices, required=d.required))
+        out.append(
+            Field(f"custom.{d.key}", d.label, widget, choices, required=d.required, group=_("Custom fields"))
+        )
     return out
 
 

@@ -61,7 +61,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 if pref is not None and pref.language in LANGUAGE_CODES:
                     _remember_language(response, pref.language)
                 return response
-    return render(request, "web/login.html", {"error": error, "next": next_url}, status=401 if error else 200)
+    context = {"error": error, "next": next_url, "username": request.POST.get("username", "")[:150]}
+    return render(request, "web/login.html", context, status=401 if error else 200)
 
 
 @require_POST
