@@ -18,7 +18,7 @@ def lunar_to_solar(year: int, month: int, day: int) -> dt.date:
     """This lunar year's date as a solar date. A 30th in a 29-day month becomes the 29th."""
     for d in (day, day - 1):
         try:
-            solar: dt.date = LunarDate(year, month, d).toSolarDate()
+            solar: dt.date = LunarDate(year, month, d).to_solar_date()
             return solar
         except ValueError:
             continue

@@ -110,12 +110,12 @@ def _birthday_q(day: dt.date) -> Q:
         solar |= Q(birthday_is_lunar=False, birthday__month=2, birthday__day=29)
     q = solar
     try:
-        lunar = LunarDate.fromSolarDate(day.year, day.month, day.day)
+        lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
     except ValueError:
         return q
-    if not lunar.isLeapMonth:  # a leap month repeats the month: birthdays are kept in the regular one
+    if not lunar.is_leap_month:  # a leap month repeats the month: birthdays are kept in the regular one
         q |= Q(birthday_is_lunar=True, birthday__month=lunar.month, birthday__day=lunar.day)
-        tomorrow = LunarDate.fromSolarDate(*(day + dt.timedelta(days=1)).timetuple()[:3])
+        tomorrow = LunarDate.from_solar_date(*(day + dt.timedelta(days=1)).timetuple()[:3])
         if lunar.day == 29 and tomorrow.day == 1:  # a 29-day month: 30th birthdays on the 29th
             q |= Q(birthday_is_lunar=True, birthday__month=lunar.month, birthday__day=30)
     return q
@@ -342,7 +342,9 @@ def _clean_rule(actor: Actor, rule: CareRule) -> None:
 
 
 def _snapshot(rule: CareRule) -> dict[str, Any]:
-    return {k: getattr(rule, k) for k in RULE_FIELDS}
+    data = {k: getattr(rule, k) for k in RULE_FIELDS}
+    data["send_time"] = rule.send_time.isoformat() if rule.send_time else None  # JSON for the audit row
+    return data
 
 
 def rule_create(*, actor: Actor, data: dict[str, Any]) -> CareRule:
