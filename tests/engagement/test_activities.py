@@ -170,3 +170,13 @@ def test_follow_up_table_filters_and_paginates(world: Any, make_customer: Any) -
     r = admin.get("/activities", {"kind": "fax"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "kind"
     assert admin.get("/activities", {"cursor": "garbage"}).status_code == 422
+
+
+def test_idempotency_key_logs_once(world: Any, customer: Any) -> None:
+    api = world.api("owner")
+    headers = {"Idempotency-Key": "call-42"}
+    first = api.post("/activities", {**CALL, "customer_id": customer.pk}, headers=headers)
+    again = api.post("/activities", {**CALL, "customer_id": customer.pk}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true" and again.json()["id"] == first.json()["id"]
+    assert Activity.objects.count() == 1
