@@ -70,11 +70,18 @@ def _raw_list(org_id: int, where: str, args: list[Any], order: str = "id DESC") 
 def _raw_search(org_id: int, q: str, owner_id: int | None = None) -> tuple[str, list[Any]]:
     terms = query_terms(q)
     grams = query_grams(terms)
-    where = (
-        "id IN (SELECT customer_id FROM customers_searchgram WHERE organization_id = %s "
-        f"AND gram IN ({_placeholders(len(grams))}) GROUP BY customer_id HAVING COUNT(*) = %s)"
-    )
-    args: list[Any] = [org_id, *grams, len(grams)]
+    # The same shape as selectors.apply_search: one gram reads its postings, several intersect them.
+    if len(grams) == 1:
+        where = (
+            "id IN (SELECT customer_id FROM customers_searchgram WHERE organization_id = %s AND gram = %s)"
+        )
+        args: list[Any] = [org_id, grams[0]]
+    else:
+        where = (
+            "id IN (SELECT customer_id FROM customers_searchgram WHERE organization_id = %s "
+            f"AND gram IN ({_placeholders(len(grams))}) GROUP BY customer_id HAVING COUNT(*) = %s)"
+        )
+        args = [org_id, *grams, len(grams)]
     for term in terms:
         where += " AND search_text LIKE %s"
         args.append(f"%{term}%")
