@@ -347,3 +347,41 @@ def test_anniversary_of_becoming_a_customer(world: Any, make_customer: Any, smtp
     care_run_due(now=dt.datetime(2027, 6, 1, 15, 0, tzinfo=SH))
     care_run_due(now=dt.datetime(2027, 6, 2, 9, 5, tzinfo=SH))
     assert len(smtp.messages) == 1
+
+
+def test_care_cli_list_preview_run(world: Any, make_customer: Any, smtp: Any) -> None:
+    import json
+
+    from django.core.management.base import CommandError
+
+    make_customer("owner", name="周八", email="zhou@example.com", birthday="1990-05-01")
+    template_id = _template(world, "transactional")
+    rule_id = (
+        world.api("admin")
+        .post("/care-rules", {"name": "生日", "kind": "birthday", "template_id": template_id})
+        .json()["id"]
+    )
+    out = StringIO()
+    call_command("care", "list", "--org", "acme", "--json", stdout=out)
+    assert json.loads(out.getvalue())["rules"][0]["id"] == rule_id
+    out = StringIO()
+    call_command(
+        "care",
+        "preview",
+        str(rule_id),
+        "--org",
+        "acme",
+        "--now",
+        "2027-05-01T07:00:00+08:00",
+        "--json",
+        stdout=out,
+    )
+    assert [i["name"] for i in json.loads(out.getvalue())["items"]] == ["周八"]
+    out = StringIO()
+    call_command("care", "run", "--org", "acme", "--now", "2027-05-01T09:30:00+08:00", "--json", stdout=out)
+    assert json.loads(out.getvalue())["counts"] == {"sent": 1}
+    assert len(smtp.messages) == 1
+    with pytest.raises(CommandError):
+        call_command("care", "preview", "999999", "--org", "acme", stdout=StringIO())
+    with pytest.raises(CommandError):
+        call_command("care", "run", "--org", "acme", "--now", "soon", stdout=StringIO())
