@@ -228,7 +228,7 @@ def test_detail_query_count_is_fixed(login: Any, world: Any, customer: Any) -> N
     with CaptureQueriesContext(connection) as many:
         assert client.get(f"/customers/{customer.pk}/").status_code == 200
     assert len(many) == len(few)
-    assert len(many) <= 18  # fixed, whatever the history or contacts; PG adds share-existence probes
+    assert len(many) <= 24  # fixed, whatever the history or contacts; PG adds share-existence probes
 
 
 def test_company_contacts_add_and_remove(login: Any, world: Any, make_customer: Any) -> None:
@@ -316,3 +316,17 @@ def test_overwrite_after_conflict_keeps_other_fields_changed_meanwhile(
     client.post(f"/customers/{customer.pk}/edit/", {**form, "overwrite_version": stale + 1})
     fresh = Customer.objects.get(pk=customer.pk)
     assert (fresh.title, fresh.notes) == ("采购经理", "经理备注")
+
+
+def test_timeline_merges_activities_through_one_selector(login: Any, world: Any, customer: Any) -> None:
+    from guanxi.engagement.services import activity_create
+
+    activity_create(
+        actor=world.actor("owner"),
+        customer_id=customer.pk,
+        data={"kind": "visit", "subject": "上门拜访", "content": "确认年底采购需求", "next_step": "发报价"},
+    )
+    html = login("owner").get(f"/customers/{customer.pk}/").content.decode()
+    assert "上门拜访" in html and "确认年底采购需求" in html and "发报价" in html
+    assert "created this customer" in html
+    assert "上门拜访" not in login("teammate").get(f"/customers/{customer.pk}/tab/timeline/").content.decode()

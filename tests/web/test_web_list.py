@@ -136,7 +136,7 @@ def test_list_query_count_is_fixed(login: Any, world: Any, make_customer: Any) -
     with CaptureQueriesContext(connection) as many:
         assert client.get("/customers/").status_code == 200
     assert len(many) == len(few)
-    assert len(many) <= 14
+    assert len(many) <= 16
 
 
 def test_column_chooser_is_saved_per_user(login: Any, world: Any, people: Any) -> None:

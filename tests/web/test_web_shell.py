@@ -161,3 +161,20 @@ def test_search_empty_query(login: Any) -> None:
 
 def test_healthz(db: Any) -> None:
     assert Client().get("/healthz").json() == {"status": "ok"}
+
+
+def test_notification_area(world: Any, login: Any) -> None:
+    from guanxi.engagement.models import Notification
+
+    Notification.objects.create(
+        organization=world.org, user=world.owner.user, kind="task", title="提醒：回访张伟", link="/customers/"
+    )
+    Notification.objects.create(
+        organization=world.org, user=world.teammate.user, kind="task", title="别人的提醒"
+    )
+    client = login("owner")
+    html = client.get("/customers/").content.decode()
+    assert "提醒：回访张伟" in html and "别人的提醒" not in html
+    assert 'class="dot-count">1<' in html
+    assert client.post("/notifications/read/", {"next": "/contacts/"})["Location"] == "/contacts/"
+    assert "提醒：回访张伟" not in client.get("/customers/").content.decode()

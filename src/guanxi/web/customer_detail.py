@@ -20,9 +20,10 @@ from guanxi.customers import services as customer_services
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_get, customer_history
 from guanxi.customers.services import DuplicateCustomer
+from guanxi.customers.timeline import customer_timeline
 from guanxi.web import forms, queries, services
 from guanxi.web.decorators import workspace
-from guanxi.web.timeline import entries
+from guanxi.web.timeline import entries, feed
 
 HISTORY_LIMIT = 50
 TABS = ("timeline", "history")
@@ -69,9 +70,9 @@ def _detail_context(
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     actor = _actor(request)
     customer = customer_get(actor=actor, customer_id=customer_id)
-    events = customer_history(actor=actor, customer_id=customer.pk, limit=HISTORY_LIMIT)
     defs = list(custom_field_list(actor=actor))
-    context = _detail_context(request, customer, defs, tab="timeline", entries=entries(events, defs))
+    items = customer_timeline(actor=actor, customer_id=customer.pk, limit=HISTORY_LIMIT).items
+    context = _detail_context(request, customer, defs, tab="timeline", feed=feed(items, defs))
     return render(request, "web/customers/detail.html", context)
 
 
@@ -81,13 +82,15 @@ def customer_tab(request: HttpRequest, customer_id: int, tab: str) -> HttpRespon
     actor = _actor(request)
     if tab not in TABS:
         tab = "timeline"
-    events = customer_history(actor=actor, customer_id=customer_id, limit=HISTORY_LIMIT)
     defs = list(custom_field_list(actor=actor))
-    return render(
-        request,
-        "web/customers/detail.html#tab",
-        {"tab": tab, "entries": entries(events, defs), "customer": {"pk": customer_id}},
-    )
+    context: dict[str, Any] = {"tab": tab, "customer": {"pk": customer_id}}
+    if tab == "history":
+        events = customer_history(actor=actor, customer_id=customer_id, limit=HISTORY_LIMIT)
+        context["entries"] = entries(events, defs)
+    else:
+        items = customer_timeline(actor=actor, customer_id=customer_id, limit=HISTORY_LIMIT).items
+        context["feed"] = feed(items, defs)
+    return render(request, "web/customers/detail.html#tab", context)
 
 
 @require_POST

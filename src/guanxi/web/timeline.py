@@ -135,3 +135,66 @@ def entries(events: list[AuditEvent], defs: list[CustomFieldDefinition]) -> list
             )
         )
     return out
+
+
+@dataclass
+class FeedItem:
+    """One row of the 360° timeline, from any registered source (audit trail, activities, …)."""
+
+    at: Any
+    source: str
+    kind: str
+    actor: str
+    verb: Any = ""
+    labels: list[Any] | None = None
+    title: str = ""
+    kind_label: Any = ""
+    body: str = ""
+    extra: dict[str, Any] | None = None
+
+
+def _activity_kinds() -> dict[str, Any]:
+    try:
+        from guanxi.engagement.models import Activity
+    except ImportError:  # pragma: no cover - the engagement app is optional for the customer UI
+        return {}
+    return dict(Activity.Kind.choices)
+
+
+def feed(items: list[Any], defs: list[CustomFieldDefinition]) -> list[FeedItem]:
+    """``customers.timeline.customer_timeline`` items → what the timeline tab shows."""
+    custom_labels = {d.key: d.label for d in defs}
+    kinds = _activity_kinds()
+    out = []
+    for item in items:
+        if item.source == "audit":
+            changes = item.data.get("changes") if isinstance(item.data, dict) else {}
+            names = [n for n in (changes or {}) if n != "phone_e164"] if item.kind == "update" else []
+            if "phone" in names and "phones" in names:
+                names.remove("phones")
+            if "email" in names and "emails" in names:
+                names.remove("emails")
+            out.append(
+                FeedItem(
+                    at=item.at,
+                    source="audit",
+                    kind=item.kind,
+                    actor=item.actor,
+                    verb=ACTIONS.get(item.kind, item.kind),
+                    labels=[field_label(n, custom_labels) for n in names],
+                )
+            )
+        else:
+            out.append(
+                FeedItem(
+                    at=item.at,
+                    source=item.source,
+                    kind=item.kind,
+                    actor=item.actor,
+                    title=item.title,
+                    kind_label=kinds.get(item.kind, item.kind),
+                    body=item.body,
+                    extra=item.data,
+                )
+            )
+    return out

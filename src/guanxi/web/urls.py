@@ -9,6 +9,7 @@ urlpatterns = [
     path("language/", views.language_view, name="language"),
     path("org/switch/", views.switch_org, name="switch_org"),
     path("search/", views.search, name="search"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("healthz", views.healthz, name="healthz"),
     path("customers/", customer_list.customers, name="customers"),
     path("customers/bulk/", customer_list.customers_bulk, name="customers_bulk"),

@@ -94,6 +94,18 @@ def switch_org(request: HttpRequest) -> HttpResponse:
     return redirect("customers")
 
 
+@require_POST
+@workspace()
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    from guanxi.engagement.services import notifications_mark_read
+
+    notifications_mark_read(actor=request.actor)  # type: ignore[attr-defined]
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("customers")
+
+
 @require_GET
 @workspace()
 def home(request: HttpRequest) -> HttpResponse:

@@ -78,3 +78,15 @@ def user_label(user: Any) -> str:
     if not user:
         return "—"
     return str(user.get_full_name() or user.get_username())
+
+
+@register.simple_tag(takes_context=True)
+def unread_notifications(context: dict[str, Any]) -> list[Any]:
+    """The signed-in user's newest unread in-app notifications (reminders, pool warnings …)."""
+    request = context.get("request")
+    actor = getattr(request, "actor", None)
+    if actor is None:
+        return []
+    from guanxi.engagement.selectors import notification_list
+
+    return notification_list(actor=actor, unread=True, limit=8).items
