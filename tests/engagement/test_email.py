@@ -79,6 +79,9 @@ def test_send_with_template_arrives_personalised_and_is_logged(
     assert Customer.objects.get(pk=customer.pk).last_contacted_at is not None
     emails = world.api("owner").get(f"/customers/{customer.pk}/emails").json()
     assert emails[0]["status"] == "sent"
+    items = world.api("owner").get(f"/customers/{customer.pk}/timeline").json()["items"]
+    assert [i["kind"] for i in items if i["source"] == "activity"] == ["email"]  # shown once, as the email
+    assert "email" not in [i["kind"] for i in items if i["source"] == "audit"]
 
 
 def test_html_is_escaped_text_is_not(world: Any, customer: Any) -> None:

@@ -134,13 +134,17 @@ def customer_timeline(
     return TimelinePage(page, next_cursor)
 
 
+# Audit actions whose event another source already shows (an email sent is an email activity).
+SHOWN_BY_OTHER_SOURCES = ["email"]
+
+
 def audit_timeline_source(
     actor: Actor, customer: Customer, cursor: Cursor | None, limit: int
 ) -> list[TimelineItem]:
     """Changes to the customer itself (create, field updates, delete/restore, reveal, share …)."""
     qs = AuditEvent.objects.filter(
         organization_id=actor.org_id, object_type="customer", object_id=str(customer.pk)
-    )
+    ).exclude(action__in=SHOWN_BY_OTHER_SOURCES)
     if cursor is not None:
         qs = qs.filter(cursor.q("created_at", "audit"))
     events = list(qs.order_by("-created_at", "-id")[:limit])

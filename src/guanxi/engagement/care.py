@@ -147,6 +147,13 @@ def due_on(rule: CareRule, day: dt.date, now: dt.datetime, zone: dt.tzinfo) -> I
             yield Due(c, f"anniversary:{day.year}", str(_("Customer anniversary")))
     elif rule.kind == CareRule.Kind.REVISIT:
         days_by = rule.revisit_days or {}
+        thresholds = [int(d) for d in [*days_by.values(), rule.default_revisit_days] if d]
+        if not thresholds:
+            return
+        cutoff = now - dt.timedelta(days=min(thresholds))  # nobody newer can be due: let the DB filter
+        qs = qs.filter(
+            Q(last_contacted_at__lte=cutoff) | Q(last_contacted_at__isnull=True, created_at__lte=cutoff)
+        )
         for c in qs:
             days = days_by.get(c.grade) or days_by.get(c.value_tier) or rule.default_revisit_days
             if not days:

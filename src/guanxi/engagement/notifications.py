@@ -29,10 +29,10 @@ def task_reminders_due(*, now: dt.datetime | None = None) -> int:
     sent = 0
     tasks = Task.objects.filter(
         done=False, reminded_at__isnull=True, remind_at__lte=now, remind_at__gt=now - REMINDER_WINDOW
-    ).select_related("customer")
+    ).select_related("customer", "organization")
     for task in tasks:
         assert task.remind_at is not None
-        local_due = timezone.localtime(task.due_at, org_zone(_org_tz(task.organization_id)))
+        local_due = timezone.localtime(task.due_at, org_zone(task.organization.time_zone))
         note = notify(
             org_id=task.organization_id,
             user_id=task.assignee_id,
@@ -46,17 +46,6 @@ def task_reminders_due(*, now: dt.datetime | None = None) -> int:
         Task.objects.filter(pk=task.pk, remind_at=task.remind_at).update(reminded_at=now)
         sent += note is not None
     return sent
-
-
-_tz_cache: dict[int, str] = {}
-
-
-def _org_tz(org_id: int) -> str:
-    if org_id not in _tz_cache:
-        _tz_cache[org_id] = (
-            Organization.objects.filter(pk=org_id).values_list("time_zone", flat=True).first() or ""
-        )
-    return _tz_cache[org_id]
 
 
 def overdue_digests(*, now: dt.datetime | None = None) -> int:
