@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -69,6 +70,9 @@ class CustomerQuery(Schema):
 
 def _filters(query: CustomerQuery) -> selectors.CustomerFilters:
     data = query.model_dump(exclude={"sort", "cursor", "limit"})
+    for name in ("created_after", "created_before", "updated_after", "updated_before"):
+        if data[name] is not None and timezone.is_naive(data[name]):
+            data[name] = timezone.make_aware(data[name])  # a time without offset is local time
     return selectors.CustomerFilters(**data)
 
 

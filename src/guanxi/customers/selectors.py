@@ -146,6 +146,8 @@ def decode_cursor(cursor: str, sort_field: str) -> tuple[Any, int]:
         value, pk = json.loads(raw)
         if sort_field in {"created_at", "updated_at"}:
             value = dt.datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.UTC)
         elif sort_field == "id":
             value = int(value)
         elif not isinstance(value, str):
