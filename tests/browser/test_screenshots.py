@@ -38,6 +38,27 @@ def demo(world: Any, make_customer: Any) -> dict[str, Any]:
     Contact.objects.create(
         organization=world.org, customer=company, name="赵敏", title="采购经理", phone="13900001111"
     )
+    from guanxi.engagement.models import Notification
+    from guanxi.engagement.services import activity_create
+
+    activity_create(
+        actor=world.actor("owner"),
+        customer_id=company.pk,
+        data={
+            "kind": "visit",
+            "subject": "上门拜访，确认扩产计划",
+            "content": "与采购经理赵敏沟通，年底预计采购 3 条自动化产线。",
+            "next_step": "下周一前发送报价",
+        },
+    )
+    Notification.objects.create(
+        organization=world.org,
+        user=world.admin.user,
+        kind="task",
+        title="提醒：回访深圳华信科技有限公司",
+        body="今天 16:00 前完成电话回访",
+        link=f"/customers/{company.pk}/",
+    )
     names = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "黄勇", "周艳"]
     for i, name in enumerate(names):
         make_customer(
@@ -83,6 +104,9 @@ def test_main_pages(open_as: Any, site: Any, demo: Any, lang: str, width: int, l
         assert overflow <= 1, (name, label, overflow)
         shot(page, f"page-{name}-{lang}-{label}")
     page.goto(site.url + "/customers/")
+    page.click("#notifications > summary")
+    shot(page, f"page-notifications-{lang}-{label}")
+    page.keyboard.press("Escape")
     page.fill("#global-search", "杭州")
     page.wait_for_selector("#search-results .search-hit")
     shot(page, f"page-search-{lang}-{label}")
