@@ -233,3 +233,21 @@ def test_settings_admin_only_and_validated(world: Any) -> None:
     r = world.api("admin").put("/engagement/settings", {"from_email": "not-an-address"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "from_email"
     assert world.api("owner").get("/engagement/settings").json()["from_email"] == ""
+
+
+def test_sweep_delivers_emails_whose_queue_message_was_lost(world: Any, customer: Any, smtp: Any) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from guanxi.engagement.email import email_sweep_queued
+
+    template_id = _setup(world, customer)
+    message_id = (
+        world.api("owner").post(f"/customers/{customer.pk}/emails", {"template_id": template_id}).json()["id"]
+    )
+    assert email_sweep_queued(now=timezone.now()) == 0  # too fresh: the worker is probably on it
+    later = timezone.now() + dt.timedelta(minutes=5)
+    assert email_sweep_queued(now=later) == 1
+    assert email_sweep_queued(now=later) == 0
+    assert len(smtp.messages) == 1 and EmailMessage.objects.get(pk=message_id).status == "sent"

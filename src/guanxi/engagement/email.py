@@ -5,6 +5,7 @@ Delivery is at most once: a worker first *claims* the row with a conditional UPD
 sent. A retried or duplicated task finds the row no longer claimable and does nothing; a crash
 after SMTP accepted the message leaves it ``sending`` (visible, never sent twice). A failure before
 SMTP accepted it marks it ``failed`` and the huey task retries; a refused recipient is ``bounced``.
+A row still ``queued`` minutes later (its queue message was lost) is delivered by the sweep job.
 """
 
 from __future__ import annotations
@@ -319,6 +320,25 @@ def email_deliver(message_id: int) -> str:
             "email.sent", org_id=message.organization_id, email_id=message.pk, customer_id=message.customer_id
         )
     return EmailMessage.Status.SENT
+
+
+def email_sweep_queued(*, now: Any = None, older_than_minutes: int = 2) -> int:
+    """Deliver queued emails whose delivery never started (a worker died, a queue message was lost).
+
+    Safe beside a running worker: delivery claims the row first, so nothing goes out twice."""
+    import datetime as dt
+
+    now = now or timezone.now()
+    stale = EmailMessage.objects.filter(
+        status=EmailMessage.Status.QUEUED, created_at__lt=now - dt.timedelta(minutes=older_than_minutes)
+    ).values_list("pk", flat=True)
+    sent = 0
+    for pk in list(stale[:500]):
+        try:
+            sent += email_deliver(pk) == EmailMessage.Status.SENT
+        except EmailDeliveryFailed:
+            continue  # marked failed; the error is on the row
+    return sent
 
 
 def _mark(message: EmailMessage, status: str, error: str) -> None:

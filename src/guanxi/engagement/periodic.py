@@ -6,6 +6,7 @@ import datetime as dt
 
 from guanxi.core.schedule import periodic
 from guanxi.engagement.care import care_run_due
+from guanxi.engagement.email import email_sweep_queued
 from guanxi.engagement.notifications import overdue_digests, task_reminders_due
 
 
@@ -27,3 +28,8 @@ def overdue_digest(now: dt.datetime) -> str:
 def care_rules(now: dt.datetime) -> str:
     counts = care_run_due(now=now)
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing due"
+
+
+@periodic("email_sweep", minute="*/5", description="Deliver queued emails whose delivery never started")
+def email_sweep(now: dt.datetime) -> str:
+    return f"sent {email_sweep_queued(now=now)}"
