@@ -12,7 +12,9 @@ from django.test import Client
 
 from guanxi.bench.demo import DEMO_PASSWORD, DEMO_USERS
 from guanxi.core.models import ApiToken, AuditEvent, CustomFieldDefinition, Membership
+from guanxi.customers.indexing import identifiers_of, search_text_of
 from guanxi.customers.models import Contact, Customer, CustomerIdentifier, CustomerTag, SearchGram
+from guanxi.customers.search import grams_of
 
 
 def _demo() -> dict[str, Any]:
@@ -86,5 +88,11 @@ def test_demo_rows_match_the_services(db: Any) -> None:
     assert customer.emails[0] == {"label": "work", "value": customer.email}
     idents = set(CustomerIdentifier.objects.filter(customer=customer).values_list("kind", "value"))
     assert ("phone", customer.phone_e164) in idents and ("email", customer.email) in idents
+    for c in Customer.objects.all():
+        grams = set(SearchGram.objects.filter(customer=c).values_list("gram", flat=True))
+        assert grams == grams_of(c.search_text) and c.search_text == search_text_of(c)
+        assert set(
+            CustomerIdentifier.objects.filter(customer=c).values_list("kind", "value")
+        ) == identifiers_of(c)
     event = AuditEvent.objects.get(object_type="customer", object_id=str(customer.pk), action="create")
     assert event.context == {"via": "demo"} and event.changes["name"] == [None, customer.name]
