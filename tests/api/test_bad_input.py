@@ -120,6 +120,17 @@ def test_unknown_route_and_method(world, customer):
     assert r.status_code == 404
     r = world.api("owner").put(f"/customers/{customer.pk}", {"name": "x"})
     assert r.status_code == 405
+    for r in (
+        world.api("owner").get("/nothing-here"),
+        world.api("owner").post("/nothing/here", {"a": 1}),
+        world.api("owner").put(f"/customers/{customer.pk}", {"name": "x"}),
+        world.api("owner").get(f"/customers/{customer.pk + 1000}"),
+        world.api("owner").patch(f"/customers/{customer.pk}", {"name": "x"}),
+        world.api("owner").get("/customers", {"limit": 0}),
+    ):
+        assert r["Content-Type"] == "application/problem+json"
+        if r.status_code in (422, 428):
+            assert r.json()["errors"] and all("field" in e and "message" in e for e in r.json()["errors"])
 
 
 def test_huge_id_is_404_not_500(world):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, re_path
+from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from guanxi.core.errors import DomainError, ValidationFailed, VersionConflict
@@ -140,6 +144,40 @@ def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
     )
 
 
+def _problem_405(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """django-ninja answers a wrong method with a plain-text 405; make it problem+json like the rest."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and "problem+json" not in response.get("Content-Type", ""):
+            allowed = response.get("Allow", "")
+            replaced = problem(405, f"Use one of: {allowed}.")
+            replaced["Allow"] = allowed
+            return replaced
+        return response
+
+    return wrapper
+
+
+@csrf_exempt
+def unknown_endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    return problem(404, "No such API endpoint; see /api/v1/docs.")
+
+
+def _install_url_fallbacks(api: Any) -> None:
+    get_urls = api._get_urls
+
+    def urls_with_problems() -> list[Any]:
+        patterns = list(get_urls())
+        for pattern in patterns:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = _problem_405(pattern.callback)
+        return [*patterns, re_path(r"^.*$", unknown_endpoint)]
+
+    api._get_urls = urls_with_problems
+
+
 def install(api: Any) -> None:
     api.add_exception_handler(ValidationError, on_validation_error)
     api.add_exception_handler(DomainError, on_domain_error)
@@ -147,3 +185,4 @@ def install(api: Any) -> None:
     api.add_exception_handler(Http404, on_404)
     api.add_exception_handler(RequestDataTooBig, on_too_big)
     api.add_exception_handler(Exception, on_unexpected)
+    _install_url_fallbacks(api)
