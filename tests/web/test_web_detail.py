@@ -330,3 +330,9 @@ def test_timeline_merges_activities_through_one_selector(login: Any, world: Any,
     assert "上门拜访" in html and "确认年底采购需求" in html and "发报价" in html
     assert "created this customer" in html
     assert "上门拜访" not in login("teammate").get(f"/customers/{customer.pk}/tab/timeline/").content.decode()
+
+
+def test_release_to_pool_link(login: Any, customer: Any) -> None:
+    assert 'id="release-to-pool"' in login("owner").get(f"/customers/{customer.pk}/").content.decode()
+    assert 'id="release-to-pool"' in login("manager").get(f"/customers/{customer.pk}/").content.decode()
+    assert 'id="release-to-pool"' not in login("readonly").get(f"/customers/{customer.pk}/").content.decode()

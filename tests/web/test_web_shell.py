@@ -178,3 +178,15 @@ def test_notification_area(world: Any, login: Any) -> None:
     assert 'class="dot-count">1<' in html
     assert client.post("/notifications/read/", {"next": "/contacts/"})["Location"] == "/contacts/"
     assert "提醒：回访张伟" not in client.get("/customers/").content.decode()
+
+
+def test_public_pool_link_for_pool_roles(login: Any) -> None:
+    for who, shown in [
+        ("owner", True),
+        ("manager", True),
+        ("admin", True),
+        ("marketing", False),
+        ("readonly", False),
+    ]:
+        html = login(who).get("/customers/").content.decode()
+        assert ('id="nav-pool"' in html) is shown, who

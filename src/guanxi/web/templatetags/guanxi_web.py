@@ -90,3 +90,12 @@ def unread_notifications(context: dict[str, Any]) -> list[Any]:
     from guanxi.engagement.selectors import notification_list
 
     return notification_list(actor=actor, unread=True, limit=8).items
+
+
+POOL_ROLES = {"admin", "manager", "sales"}
+
+
+@register.filter
+def works_pool(actor: Actor | None) -> bool:
+    """Sales reps, managers and administrators work the public pool (公海)."""
+    return bool(actor) and actor.membership.role in POOL_ROLES and actor.membership.is_active  # type: ignore[union-attr]
