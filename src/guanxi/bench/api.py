@@ -233,7 +233,8 @@ def run_api_bench(
         if only and sc.name not in only:
             continue
         client = clients[sc.role]
-        samples, items = [], []
+        samples: list[float] = []
+        items: list[int] = []
         scenario_started = time.perf_counter()
         for i in range(warmup + iterations):
             if len(samples) >= 10 and time.perf_counter() - scenario_started > max_seconds:

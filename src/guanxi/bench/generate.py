@@ -19,7 +19,7 @@ stream blocks.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -36,9 +36,9 @@ _BIRTH_DAYS = (dt.date(2003, 12, 31) - _BIRTH_FIRST).days
 _B36 = np.array(list("abcdefghijklmnopqrstuvwxyz0123456789"))
 
 
-def _p(weights: list[float]) -> np.ndarray:
+def _p(weights: Sequence[float]) -> np.ndarray:
     w = np.asarray(weights, dtype=float)
-    return w / w.sum()
+    return np.asarray(w / w.sum())
 
 
 def _zipf(n: int, s: float = 1.0, shift: float = 2.0) -> np.ndarray:

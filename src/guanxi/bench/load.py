@@ -390,9 +390,9 @@ def _prepared_blocks(specs: list[_BlockSpec], workers: int) -> Iterator[_Prepare
                 break
         while pending:
             result = pending.popleft().result()
-            spec = next(todo, None)
-            if spec is not None:
-                pending.append(pool.submit(_prepare, spec))
+            following = next(todo, None)
+            if following is not None:
+                pending.append(pool.submit(_prepare, following))
             yield result
 
 
