@@ -231,8 +231,11 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-# Outside production, serve straight from the app folders so `guanxi demo` needs no collectstatic.
+# Outside production, serve straight from the app folders so `guanxi demo` needs no collectstatic
+# (the empty STATIC_ROOT only keeps whitenoise from warning on every start).
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_MAX_AGE = 3600 * 24 * 30 if PRODUCTION else 60
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)

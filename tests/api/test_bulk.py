@@ -177,3 +177,37 @@ def test_unique_custom_value_repeated_within_one_call(world):
         (1, "custom.tax_id", "duplicate")
     ]
     assert not Customer.objects.exists()
+
+
+def test_bulk_refuses_exact_duplicates_like_single_create(world, customer) -> None:  # type: ignore[no-untyped-def]
+    from guanxi.customers.models import Customer
+
+    api = world.api("admin")
+    before = Customer.objects.count()
+    items = [
+        {"name": "重复电话", "phone": "13812348000"},  # the fixture customer's phone
+        {"name": "新客户甲", "email": "same@example.com"},
+        {"name": "新客户乙", "email": "SAME@example.com"},  # repeats item 1 once normalised
+        {"name": "没问题", "phone": "13900001111"},
+    ]
+    response = api.post("/customers/bulk", {"mode": "create", "items": items})
+    assert response.status_code == 422
+    errors = {(e["index"], e["field"], e["code"]) for e in response.json()["errors"]}
+    assert errors == {(0, "phone", "duplicate"), (2, "email", "duplicate")}
+    assert Customer.objects.count() == before
+    allowed = api.post("/customers/bulk", {"mode": "create", "allow_duplicate": True, "items": items})
+    assert allowed.status_code == 200 and allowed.json()["created"] == 4
+
+
+def test_bulk_upsert_keeps_its_own_phone_without_a_duplicate_error(world) -> None:  # type: ignore[no-untyped-def]
+    api = world.api("admin")
+    first = api.post(
+        "/customers/bulk",
+        {"mode": "upsert", "items": [{"name": "甲", "external_id": "x1", "phone": "13900002222"}]},
+    )
+    assert first.status_code == 200
+    again = api.post(
+        "/customers/bulk",
+        {"mode": "upsert", "items": [{"name": "甲乙", "external_id": "x1", "phone": "13900002222"}]},
+    )
+    assert again.status_code == 200 and again.json()["updated"] == 1

@@ -118,13 +118,21 @@ def _customer_response(request: HttpRequest, customer: Any, status: int = 200) -
     return json_response(customer_to_dict(customer, actor_of(request)), status=status, headers=headers)
 
 
+def _page_response(page: selectors.Page, actor: Any) -> HttpResponse:
+    # Built here and returned as JSON directly: the dicts come from one presenter, so ninja's
+    # re-validation against CustomerPage (half the time of a 50-row page) would check nothing new.
+    # The schema still documents the answer in OpenAPI; tests compare answers with it.
+    items = [customer_to_dict(c, actor) for c in page.items]
+    return json_response({"items": items, "next_cursor": page.next_cursor})
+
+
 @router.get("/customers", response=CustomerPage, summary="List and search customers (keyset pagination)")
-def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> dict[str, Any]:
+def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> HttpResponse:
     actor = actor_of(request)
     page = selectors.customer_list(
         actor=actor, filters=_filters(query), sort=query.sort, cursor=query.cursor, limit=query.limit
     )
-    return {"items": [customer_to_dict(c, actor) for c in page.items], "next_cursor": page.next_cursor}
+    return _page_response(page, actor)
 
 
 @router.post("/customers", response={201: CustomerOut}, summary="Create a customer")
@@ -142,7 +150,9 @@ def create_customer(request: HttpRequest, payload: CustomerIn, allow_duplicate: 
 @idempotent
 def bulk_customers(request: HttpRequest, payload: BulkIn) -> HttpResponse:
     items = [item.model_dump(exclude_unset=True, exclude={"version"}) for item in payload.items]
-    results = services.customers_bulk(actor=actor_of(request), items=items, mode=payload.mode)
+    results = services.customers_bulk(
+        actor=actor_of(request), items=items, mode=payload.mode, allow_duplicate=payload.allow_duplicate
+    )
     created = sum(1 for _, was_created in results if was_created)
     return json_response(
         {
@@ -157,7 +167,7 @@ def bulk_customers(request: HttpRequest, payload: BulkIn) -> HttpResponse:
 
 
 @router.get("/customers/deleted", response=CustomerPage, summary="The recycle bin")
-def list_deleted(request: HttpRequest, query: Query[CustomerQuery]) -> dict[str, Any]:
+def list_deleted(request: HttpRequest, query: Query[CustomerQuery]) -> HttpResponse:
     actor = actor_of(request)
     actor.require(Perm.CUSTOMER_DELETE)
     page = selectors.customer_list(
@@ -168,7 +178,7 @@ def list_deleted(request: HttpRequest, query: Query[CustomerQuery]) -> dict[str,
         limit=query.limit,
         deleted=True,
     )
-    return {"items": [customer_to_dict(c, actor) for c in page.items], "next_cursor": page.next_cursor}
+    return _page_response(page, actor)
 
 
 @router.get("/customers/{int:customer_id}", response=CustomerOut, summary="One customer (with ETag)")

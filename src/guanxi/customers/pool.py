@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,7 +47,6 @@ from guanxi.core.roles import Perm, Role, Scope
 from guanxi.customers.models import Customer, CustomerAssignment, PoolSettings
 from guanxi.customers.pool_settings import pool_settings_of
 from guanxi.customers.presenters import customer_to_dict
-from guanxi.customers.search import query_terms
 from guanxi.customers.selectors import Page, apply_search, customer_get, paginate, with_tags
 
 POOL_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.SALES})
@@ -113,12 +112,7 @@ def pool_queryset(actor: Actor) -> QuerySet[Customer]:
 
 
 def _search(qs: QuerySet[Customer], org_id: int, q: str, *, full: bool) -> QuerySet[Customer]:
-    qs = apply_search(qs, org_id, q)
-    if not full:
-        # Name and company only: phone digits must not be an oracle for the masked numbers.
-        for term in query_terms(q):
-            qs = qs.filter(Q(name__icontains=term) | Q(company__icontains=term))
-    return qs
+    return apply_search(qs, org_id, q, contact_details=full)
 
 
 def filter_pool(

@@ -119,6 +119,7 @@ class CustomerPage(Schema):
 
 class BulkIn(Strict):
     mode: Literal["create", "upsert"] = "upsert"
+    allow_duplicate: bool = Field(False, description="Accept phones/emails another customer already has")
     items: list[CustomerIn] = Field(..., min_length=1, max_length=1000)
 
 

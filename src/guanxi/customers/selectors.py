@@ -73,7 +73,12 @@ def customers_by_external_id(
     return {c.external_id: c for c in with_tags(qs)}
 
 
-def apply_search(qs: QuerySet[Customer], org_id: int, q: str) -> QuerySet[Customer]:
+def apply_search(
+    qs: QuerySet[Customer], org_id: int, q: str, *, contact_details: bool = True
+) -> QuerySet[Customer]:
+    """Customers matching every term of ``q``. Without ``contact_details`` (roles that see masked
+    phones and emails) terms must match the name or company: otherwise searching digit by digit
+    would be an oracle for the masked part of a phone number."""
     terms = query_terms(q)
     if not terms:
         return qs
@@ -99,6 +104,8 @@ def apply_search(qs: QuerySet[Customer], org_id: int, q: str) -> QuerySet[Custom
         return qs.filter(Q(name__istartswith=terms[0]) | Q(company__istartswith=terms[0]))
     for term in terms:
         qs = qs.filter(search_text__contains=term)
+        if not contact_details:
+            qs = qs.filter(Q(name__icontains=term) | Q(company__icontains=term))
     return qs
 
 
@@ -131,7 +138,7 @@ def filter_customers(qs: QuerySet[Customer], actor: Actor, f: CustomerFilters) -
     if f.updated_before:
         qs = qs.filter(updated_at__lt=f.updated_before)
     if f.q:
-        qs = apply_search(qs, actor.org_id, f.q)
+        qs = apply_search(qs, actor.org_id, f.q, contact_details=actor.sees_contact_details)
     return qs
 
 

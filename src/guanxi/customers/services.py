@@ -18,7 +18,7 @@ from guanxi.core.models import AuditEvent, CustomFieldDefinition, Team
 from guanxi.core.roles import Perm
 from guanxi.customers.cleaning import Cleaned, clean_customer_input, find_exact_duplicates
 from guanxi.customers.indexing import reindex, search_text_of
-from guanxi.customers.models import Customer, CustomerShare, CustomerTag, Tag
+from guanxi.customers.models import Customer, CustomerIdentifier, CustomerShare, CustomerTag, Tag
 
 AUDITED_FIELDS = [
     "kind",
@@ -397,7 +397,9 @@ def customers_purge_expired(*, days: int, now: dt.datetime | None = None) -> int
     return count
 
 
-def customers_bulk(*, actor: Actor, items: list[dict[str, Any]], mode: str) -> list[tuple[Customer, bool]]:
+def customers_bulk(
+    *, actor: Actor, items: list[dict[str, Any]], mode: str, allow_duplicate: bool = False
+) -> list[tuple[Customer, bool]]:
     """Create (``mode="create"``) or upsert by ``external_id`` (``mode="upsert"``), all or nothing.
 
     Every item is validated first; any error anywhere rejects the whole call with per-item errors.
@@ -461,6 +463,8 @@ def customers_bulk(*, actor: Actor, items: list[dict[str, Any]], mode: str) -> l
             errors.extend(cleaned.errors)
             plans.append((current, cleaned))
         errors.extend(_repeated_unique_custom(defs, [cleaned for _current, cleaned in plans]))
+        if not allow_duplicate:
+            errors.extend(_duplicate_contacts(actor, plans))
         if errors:
             raise ValidationFailed(errors=errors)
         new_positions = [i for i, (current, _cleaned) in enumerate(plans) if current is None]
@@ -471,6 +475,53 @@ def customers_bulk(*, actor: Actor, items: list[dict[str, Any]], mode: str) -> l
             else:
                 results.append((_apply_update(actor, current, cleaned, None), False))
     return results
+
+
+def _duplicate_contacts(actor: Actor, plans: list[tuple[Customer | None, Cleaned]]) -> list[FieldError]:
+    """New phones/emails that another live customer, or an earlier item of the call, already has —
+    the same exact-duplicate rule as a single create (409), reported per item."""
+    wanted: list[tuple[int, str, str, str]] = []  # (index, field, kind, value)
+    for idx, (current, cleaned) in enumerate(plans):
+        have_phones = {p.get("e164") for p in current.phones} if current else set()
+        have_emails = {e.get("value") for e in current.emails} if current else set()
+        for p in cleaned.values.get("phones", []):
+            if p["e164"] not in have_phones:
+                wanted.append((idx, "phone", "phone", p["e164"]))
+        for e in cleaned.values.get("emails", []):
+            if e["value"] not in have_emails:
+                wanted.append((idx, "email", "email", e["value"]))
+    if not wanted:
+        return []
+    from django.db.models import Q
+
+    cond = Q()
+    for kind in ("phone", "email"):
+        values = [v for _i, _f, k, v in wanted if k == kind]
+        if values:
+            cond |= Q(kind=kind, value__in=values)
+    owners = {p[0].pk for p in plans if p[0] is not None}
+    taken = set(
+        CustomerIdentifier.objects.filter(
+            cond, organization_id=actor.org_id, customer__deleted_at__isnull=True
+        )
+        .exclude(customer_id__in=owners)
+        .values_list("kind", "value")
+    )
+    errors: list[FieldError] = []
+    first: dict[tuple[str, str], int] = {}
+    for idx, field, kind, value in wanted:
+        if (kind, value) in taken:
+            errors.append(
+                FieldError(
+                    field, _("a customer with this %(f)s already exists") % {"f": field}, idx, "duplicate"
+                )
+            )
+        elif (kind, value) in first and first[(kind, value)] != idx:
+            msg = _("repeats item %(i)s") % {"i": first[(kind, value)]}
+            errors.append(FieldError(field, msg, idx, "duplicate"))
+        else:
+            first.setdefault((kind, value), idx)
+    return errors
 
 
 def _repeated_unique_custom(defs: list[CustomFieldDefinition], cleaned: list[Cleaned]) -> list[FieldError]:
