@@ -190,3 +190,18 @@ def test_public_pool_link_for_pool_roles(login: Any) -> None:
     ]:
         html = login(who).get("/customers/").content.decode()
         assert ('id="nav-pool"' in html) is shown, who
+
+
+def test_nav_reaches_my_day_and_follow_ups_and_360_links_to_logging(world, customer) -> None:  # type: ignore[no-untyped-def]
+    from django.test import Client
+
+    client = Client()
+    client.force_login(world.owner.user)
+    page = client.get(f"/customers/{customer.pk}/").content.decode()
+    for href in (
+        "/engagement/my-day/",
+        "/engagement/activities/",
+        f"/engagement/customers/{customer.pk}/activities/new/",
+    ):
+        assert f'href="{href}"' in page, href
+        assert client.get(href).status_code == 200, href

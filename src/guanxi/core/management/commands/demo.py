@@ -5,6 +5,8 @@ Idempotent: run it again and the users are updated, nothing is duplicated.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -85,10 +87,18 @@ class Command(GuanxiCommand):
         self.emit(options, data, "\n".join(lines))
         if options["no_serve"]:
             return
-        # Hook for background work: when the demo should also run jobs (reminders, pool reclaim …),
-        # start `guanxi worker` here (e.g. a subprocess next to granian). Until then, run
-        # `guanxi worker` in a second terminal if you need jobs processed.
         from guanxi.core.management.commands.serve import run_granian
 
+        # The embedded default is complete only with background work (emails, reminders, care,
+        # pool reclaim): a `guanxi worker` runs beside the web server and stops with it.
+        worker = subprocess.Popen([sys.executable, "-m", "guanxi.cli", "worker"], stdout=subprocess.DEVNULL)
+        self.stdout.write(f"Background worker started (pid {worker.pid}).")
         self.stdout.write(f"Serving on {base}/ — press Ctrl+C to stop.")
-        run_granian(options["host"], options["port"])
+        try:
+            run_granian(options["host"], options["port"])
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
