@@ -8,7 +8,7 @@ import pytest
 
 from guanxi.core.models import AuditEvent, CustomFieldDefinition, Membership, Organization, Team
 from guanxi.customers.models import Contact, Tag
-from guanxi.customers.services import tag_create
+from guanxi.customers.tags import tag_create
 
 
 @pytest.mark.parametrize("path", ["/settings/users/", "/settings/fields/", "/settings/organisation/"])

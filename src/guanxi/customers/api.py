@@ -20,6 +20,7 @@ from guanxi.core.roles import Perm
 from guanxi.core.schemas import AuditOut
 from guanxi.customers import contacts as contact_services
 from guanxi.customers import selectors, services
+from guanxi.customers import tags as tag_services
 from guanxi.customers.models import Tag
 from guanxi.customers.presenters import contact_to_dict, customer_to_dict
 from guanxi.customers.schemas import (
@@ -320,19 +321,21 @@ def list_tags(request: HttpRequest) -> Any:
 
 @tags_router.post("/tags", response={201: TagOut})
 def create_tag(request: HttpRequest, payload: TagIn) -> Status[Any]:
-    return Status(201, services.tag_create(actor=actor_of(request), name=payload.name, color=payload.color))
+    return Status(
+        201, tag_services.tag_create(actor=actor_of(request), name=payload.name, color=payload.color)
+    )
 
 
 @tags_router.patch("/tags/{int:tag_id}", response=TagOut)
 def update_tag(request: HttpRequest, tag_id: int, payload: TagPatch) -> Tag:
-    return services.tag_update(
+    return tag_services.tag_update(
         actor=actor_of(request), tag_id=tag_id, data=payload.model_dump(exclude_unset=True)
     )
 
 
 @tags_router.delete("/tags/{int:tag_id}", response={204: None})
 def delete_tag(request: HttpRequest, tag_id: int) -> HttpResponse:
-    services.tag_delete(actor=actor_of(request), tag_id=tag_id)
+    tag_services.tag_delete(actor=actor_of(request), tag_id=tag_id)
     return HttpResponse(status=204)
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.audit import audit, audit_many, diff
 from guanxi.core.context import Actor
-from guanxi.core.errors import Conflict, FieldError, NotFound, ValidationFailed, VersionConflict
+from guanxi.core.errors import Conflict, FieldError, ValidationFailed, VersionConflict
 from guanxi.core.events import emit
 from guanxi.core.models import AuditEvent, CustomFieldDefinition, Team
 from guanxi.core.roles import Perm
@@ -576,80 +576,3 @@ def customer_share(*, actor: Actor, customer_id: int, username: str) -> None:
             object_repr=customer.name,
             changes={"shared_with": [None, username]},
         )
-
-
-# Tags -----------------------------------------------------------------------------------------
-
-
-def tag_create(*, actor: Actor, name: str, color: str = "#64748b") -> Tag:
-    actor.require(Perm.TAG_MANAGE)
-    from guanxi.core.normalize import clean_text
-
-    name = clean_text(name)
-    if not name:
-        raise ValidationFailed(errors=[FieldError("name", _("is required"))])
-    try:
-        with transaction.atomic():
-            tag = Tag.objects.create(organization_id=actor.org_id, name=name, color=color)
-    except IntegrityError:
-        raise ValidationFailed(
-            errors=[FieldError("name", _("a tag with this name exists"), code="unique")]
-        ) from None
-    audit(
-        actor=actor,
-        action="create",
-        object_type="tag",
-        object_id=tag.pk,
-        object_repr=name,
-        changes={"name": [None, name], "color": [None, color]},
-    )
-    return tag
-
-
-def tag_update(*, actor: Actor, tag_id: int, data: dict[str, Any]) -> Tag:
-    actor.require(Perm.TAG_MANAGE)
-    from guanxi.core.normalize import clean_text
-
-    tag = Tag.objects.filter(organization_id=actor.org_id, pk=tag_id).first()
-    if tag is None:
-        raise NotFound()
-    before = {"name": tag.name, "color": tag.color}
-    if "name" in data:
-        tag.name = clean_text(data["name"])
-        if not tag.name:
-            raise ValidationFailed(errors=[FieldError("name", _("is required"))])
-    if "color" in data:
-        tag.color = data["color"]
-    try:
-        with transaction.atomic():
-            tag.save()
-            audit(
-                actor=actor,
-                action="update",
-                object_type="tag",
-                object_id=tag.pk,
-                object_repr=tag.name,
-                changes=diff(before, {"name": tag.name, "color": tag.color}),
-            )
-    except IntegrityError:
-        raise ValidationFailed(
-            errors=[FieldError("name", _("a tag with this name exists"), code="unique")]
-        ) from None
-    return tag
-
-
-def tag_delete(*, actor: Actor, tag_id: int) -> None:
-    actor.require(Perm.TAG_MANAGE)
-    with transaction.atomic():
-        tag = Tag.objects.filter(organization_id=actor.org_id, pk=tag_id).first()
-        if tag is None:
-            raise NotFound()
-        audit(
-            actor=actor,
-            action="delete",
-            object_type="tag",
-            object_id=tag.pk,
-            object_repr=tag.name,
-            changes={"name": [tag.name, None]},
-        )
-        tag.delete()

@@ -17,7 +17,7 @@ from guanxi.core.errors import ValidationFailed
 from guanxi.core.models import CustomFieldDefinition
 from guanxi.core.roles import ROLE_CHOICES, Perm
 from guanxi.core.selectors import custom_field_list, membership_list, team_list
-from guanxi.customers import services as customer_services
+from guanxi.customers import tags as tag_services
 from guanxi.web import queries, services
 from guanxi.web.decorators import workspace
 
@@ -192,11 +192,11 @@ def settings_tags(request: HttpRequest) -> HttpResponse:
         try:
             if op == "add":
                 form = {"name": request.POST.get("name", ""), "color": request.POST.get("color", "#64748b")}
-                customer_services.tag_create(actor=actor, name=form["name"], color=_color(form["color"]))
+                tag_services.tag_create(actor=actor, name=form["name"], color=_color(form["color"]))
                 messages.success(request, _("Tag added."))
                 return redirect("settings_tags")
             if op == "update":
-                customer_services.tag_update(
+                tag_services.tag_update(
                     actor=actor,
                     tag_id=int(request.POST.get("tag", "0")),
                     data={
@@ -207,7 +207,7 @@ def settings_tags(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Tag updated."))
                 return redirect("settings_tags")
             if op == "delete":
-                customer_services.tag_delete(actor=actor, tag_id=int(request.POST.get("tag", "0")))
+                tag_services.tag_delete(actor=actor, tag_id=int(request.POST.get("tag", "0")))
                 messages.success(request, _("Tag deleted."))
                 return redirect("settings_tags")
         except ValidationFailed as exc:
