@@ -36,6 +36,9 @@ def _snapshot(settings: dict[str, Any] | None) -> None:
     connection.ensure_connection()
     target = sqlite3.connect(settings["NAME"])
     connection.connection.backup(target)
+    # A real database file is in WAL mode from its first connection on; the copy must be too, or
+    # the threads' connections race to switch it and one fails with "database is locked".
+    target.execute("PRAGMA journal_mode=WAL")
     target.close()
 
 
