@@ -3,6 +3,7 @@ contacts directory. Every write goes through a service; permission checks live i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -133,6 +134,37 @@ def _definition_data(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _settings_post(
+    request: HttpRequest, *, redirect_to: str, actions: dict[str, tuple[Callable[[], object], str]]
+) -> tuple[HttpResponse | None, dict[str, str]]:
+    """Run the POSTed ``op`` of a settings page through its service call.
+
+    Success redirects with a message. A failed "add" returns its field errors so the page
+    re-renders the form with them; other failures flash the reason and redirect. An unknown op
+    returns (None, {}) and the page simply renders again.
+    """
+    op = request.POST.get("op", "")
+    if op not in actions:
+        return None, {}
+    run, done = actions[op]
+    try:
+        run()
+    except ValidationFailed as exc:
+        if op == "add":
+            return None, _errors(exc)
+        _flash_errors(request, exc)
+        return redirect(redirect_to), {}
+    except ValueError:
+        messages.error(request, _("Invalid request."))
+        return redirect(redirect_to), {}
+    messages.success(request, done)
+    return redirect(redirect_to), {}
+
+
+def _posted_id(request: HttpRequest, name: str) -> int:
+    return int(request.POST.get(name, "0"))  # ValueError → "Invalid request."
+
+
 @require_http_methods(["GET", "POST"])
 @workspace(Perm.ORG_ADMIN)
 def settings_fields(request: HttpRequest) -> HttpResponse:
@@ -140,33 +172,34 @@ def settings_fields(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     form: dict[str, Any] = {}
     if request.method == "POST":
-        op = request.POST.get("op")
-        try:
-            if op == "add":
-                data = _definition_data(request)
-                data["key"] = request.POST.get("key", "").strip()
-                form = {**data, "choices": ", ".join(data["choices"])}
-                core_services.custom_field_create(actor=actor, data=data)
-                messages.success(request, _("Custom field added."))
-                return redirect("settings_fields")
-            if op == "update":
-                core_services.custom_field_update(
-                    actor=actor, field_id=int(request.POST.get("field", "0")), data=_definition_data(request)
-                )
-                messages.success(request, _("Custom field updated."))
-                return redirect("settings_fields")
-            if op == "delete":
-                core_services.custom_field_delete(actor=actor, field_id=int(request.POST.get("field", "0")))
-                messages.success(request, _("Custom field deleted."))
-                return redirect("settings_fields")
-        except ValidationFailed as exc:
-            errors = _errors(exc)
-            if op != "add":
-                _flash_errors(request, exc)
-                return redirect("settings_fields")
-        except ValueError:
-            messages.error(request, _("Invalid request."))
-            return redirect("settings_fields")
+        data = _definition_data(request)
+        new = {**data, "key": request.POST.get("key", "").strip()}
+        if request.POST.get("op") == "add":
+            form = {**new, "choices": ", ".join(data["choices"])}
+        response, errors = _settings_post(
+            request,
+            redirect_to="settings_fields",
+            actions={
+                "add": (
+                    lambda: core_services.custom_field_create(actor=actor, data=new),
+                    _("Custom field added."),
+                ),
+                "update": (
+                    lambda: core_services.custom_field_update(
+                        actor=actor, field_id=_posted_id(request, "field"), data=data
+                    ),
+                    _("Custom field updated."),
+                ),
+                "delete": (
+                    lambda: core_services.custom_field_delete(
+                        actor=actor, field_id=_posted_id(request, "field")
+                    ),
+                    _("Custom field deleted."),
+                ),
+            },
+        )
+        if response is not None:
+            return response
     return render(
         request,
         "web/settings/fields.html",
@@ -188,36 +221,37 @@ def settings_tags(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     form: dict[str, Any] = {}
     if request.method == "POST":
-        op = request.POST.get("op")
-        try:
-            if op == "add":
-                form = {"name": request.POST.get("name", ""), "color": request.POST.get("color", "#64748b")}
-                tag_services.tag_create(actor=actor, name=form["name"], color=_color(form["color"]))
-                messages.success(request, _("Tag added."))
-                return redirect("settings_tags")
-            if op == "update":
-                tag_services.tag_update(
-                    actor=actor,
-                    tag_id=int(request.POST.get("tag", "0")),
-                    data={
-                        "name": request.POST.get("name", ""),
-                        "color": _color(request.POST.get("color", "")),
-                    },
-                )
-                messages.success(request, _("Tag updated."))
-                return redirect("settings_tags")
-            if op == "delete":
-                tag_services.tag_delete(actor=actor, tag_id=int(request.POST.get("tag", "0")))
-                messages.success(request, _("Tag deleted."))
-                return redirect("settings_tags")
-        except ValidationFailed as exc:
-            errors = _errors(exc)
-            if op != "add":
-                _flash_errors(request, exc)
-                return redirect("settings_tags")
-        except ValueError:
-            messages.error(request, _("Invalid request."))
-            return redirect("settings_tags")
+        if request.POST.get("op") == "add":
+            form = {"name": request.POST.get("name", ""), "color": request.POST.get("color", "#64748b")}
+        response, errors = _settings_post(
+            request,
+            redirect_to="settings_tags",
+            actions={
+                "add": (
+                    lambda: tag_services.tag_create(
+                        actor=actor, name=form["name"], color=_color(form["color"])
+                    ),
+                    _("Tag added."),
+                ),
+                "update": (
+                    lambda: tag_services.tag_update(
+                        actor=actor,
+                        tag_id=_posted_id(request, "tag"),
+                        data={
+                            "name": request.POST.get("name", ""),
+                            "color": _color(request.POST.get("color", "")),
+                        },
+                    ),
+                    _("Tag updated."),
+                ),
+                "delete": (
+                    lambda: tag_services.tag_delete(actor=actor, tag_id=_posted_id(request, "tag")),
+                    _("Tag deleted."),
+                ),
+            },
+        )
+        if response is not None:
+            return response
     return render(
         request,
         "web/settings/tags.html",
