@@ -6,6 +6,7 @@ Shared by create, update and bulk so every channel (UI, API, CLI, import) valida
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,80 +62,85 @@ def _max_length(name: str) -> int | None:
     return getattr(Customer._meta.get_field(name), "max_length", None)
 
 
-def _clean_phones(
-    data: dict[str, Any], existing: Customer | None, region: str, index: int | None, out: Cleaned
-) -> None:
-    if "phone" not in data and "phones" not in data:
-        return
-    if "phones" in data:
-        items = list(data.get("phones") or [])
+def _channel_entries(
+    data: dict[str, Any],
+    existing: Customer | None,
+    index: int | None,
+    out: Cleaned,
+    *,
+    single: str,
+    plural: str,
+    default_label: str,
+    max_items: int,
+    too_many: str,
+    max_len: int,
+    normalize: Callable[[str], str],
+) -> list[dict[str, str]] | None:
+    """Clean a customer's phones or emails; ``None`` when the input does not touch them.
+
+    ``plural`` replaces the whole list; ``single`` alone replaces its primary (first) entry and keeps
+    the others. Each entry is normalised (errors name ``single`` or ``plural[i]``) and repeats of
+    the same normalised value are dropped. Entries: ``{label, value: as given, norm}``.
+    """
+    if single not in data and plural not in data:
+        return None
+    if plural in data:
+        items = list(data.get(plural) or [])
     else:
-        items = list(existing.phones if existing else [])
-        items = items[1:] if items else []
-    primary = data.get("phone") if "phone" in data else None
+        items = list(getattr(existing, plural, None) or [])[1:]
+    primary = data.get(single) if single in data else None
     if primary:
-        items = [{"label": "mobile", "value": primary}, *[i for i in items if i.get("value") != primary]]
-    if "phone" in data and not primary and "phones" not in data:
-        items = items  # primary cleared: the next phone (if any) becomes primary
-    if len(items) > MAX_PHONES:
-        out.errors.append(FieldError("phones", _("at most %(n)s phone numbers") % {"n": MAX_PHONES}, index))
-        return
-    phones, seen = [], set()
+        items = [{"label": default_label, "value": primary}, *[i for i in items if i.get("value") != primary]]
+    if len(items) > max_items:
+        out.errors.append(FieldError(plural, too_many, index))
+        return None
+    entries: list[dict[str, str]] = []
+    seen: set[str] = set()
     for pos, item in enumerate(items):
         raw = clean_text(str(item.get("value") or ""))
-        where = "phone" if pos == 0 and primary else f"phones[{pos}]"
+        where = single if pos == 0 and primary else f"{plural}[{pos}]"
         if not raw:
             continue
-        if len(raw) > 40:
-            out.errors.append(FieldError(where, _("at most 40 characters"), index))
+        if len(raw) > max_len:
+            out.errors.append(FieldError(where, _("at most %(n)s characters") % {"n": max_len}, index))
             continue
         try:
-            e164 = normalize_phone(raw, region)
+            norm = normalize(raw)
         except ValueError as exc:
             out.errors.append(FieldError(where, str(exc), index))
             continue
-        if e164 in seen:
-            continue
-        seen.add(e164)
-        label = clean_text(str(item.get("label") or "mobile"))[:20]
-        phones.append({"label": label, "value": raw, "e164": e164})
+        if norm not in seen:
+            seen.add(norm)
+            label = clean_text(str(item.get("label") or default_label))[:20]
+            entries.append({"label": label, "value": raw, "norm": norm})
+    return entries
+
+
+def _clean_phones(
+    data: dict[str, Any], existing: Customer | None, region: str, index: int | None, out: Cleaned
+) -> None:
+    entries = _channel_entries(
+        data, existing, index, out, single="phone", plural="phones", default_label="mobile",
+        max_items=MAX_PHONES, too_many=_("at most %(n)s phone numbers") % {"n": MAX_PHONES}, max_len=40,
+        normalize=lambda raw: normalize_phone(raw, region),
+    )  # fmt: skip
+    if entries is None:
+        return
+    phones = [{"label": e["label"], "value": e["value"], "e164": e["norm"]} for e in entries]
     out.values["phones"] = phones
     out.values["phone"] = phones[0]["value"] if phones else ""
     out.values["phone_e164"] = phones[0]["e164"] if phones else ""
 
 
 def _clean_emails(data: dict[str, Any], existing: Customer | None, index: int | None, out: Cleaned) -> None:
-    if "email" not in data and "emails" not in data:
+    entries = _channel_entries(
+        data, existing, index, out, single="email", plural="emails", default_label="work",
+        max_items=MAX_EMAILS, too_many=_("at most %(n)s email addresses") % {"n": MAX_EMAILS}, max_len=254,
+        normalize=normalize_email,
+    )  # fmt: skip
+    if entries is None:
         return
-    if "emails" in data:
-        items = list(data.get("emails") or [])
-    else:
-        items = list(existing.emails if existing else [])
-        items = items[1:] if items else []
-    primary = data.get("email") if "email" in data else None
-    if primary:
-        items = [{"label": "work", "value": primary}, *[i for i in items if i.get("value") != primary]]
-    if len(items) > MAX_EMAILS:
-        out.errors.append(FieldError("emails", _("at most %(n)s email addresses") % {"n": MAX_EMAILS}, index))
-        return
-    emails, seen = [], set()
-    for pos, item in enumerate(items):
-        raw = clean_text(str(item.get("value") or ""))
-        where = "email" if pos == 0 and primary else f"emails[{pos}]"
-        if not raw:
-            continue
-        if len(raw) > 254:
-            out.errors.append(FieldError(where, _("at most 254 characters"), index))
-            continue
-        try:
-            value = normalize_email(raw)
-        except ValueError as exc:
-            out.errors.append(FieldError(where, str(exc), index))
-            continue
-        if value in seen:
-            continue
-        seen.add(value)
-        emails.append({"label": clean_text(str(item.get("label") or "work"))[:20], "value": value})
+    emails = [{"label": e["label"], "value": e["norm"]} for e in entries]  # emails are stored normalised
     out.values["emails"] = emails
     out.values["email"] = emails[0]["value"] if emails else ""
 
