@@ -358,3 +358,110 @@ class PoolWarning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}→{self.user_id} {self.rule} {self.due_at:%Y-%m-%d}"
+
+
+class ImportMapping(models.Model):
+    """A saved column mapping for imports ("our ERP export"), reusable by name."""
+
+    organization = models.ForeignKey("core.Organization", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    # {"source column header": "customer field" | "custom.<key>" | "tags" | ""}
+    columns = models.JSONField(_("columns"), default=dict)
+    options = models.JSONField(default=dict, blank=True)  # mode, match_on, encoding, sheet …
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="importmapping_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DedupeSettings(models.Model):
+    """An organisation's duplicate-scan rules: threshold and field weights (defaults when absent)."""
+
+    organization = models.OneToOneField("core.Organization", on_delete=models.CASCADE, related_name="+")
+    threshold = models.FloatField(_("threshold"), default=0.8)
+    rules = models.JSONField(_("rules"), default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("duplicate rules")
+        verbose_name_plural = _("duplicate rules")
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.threshold}"
+
+
+class DuplicateCandidate(models.Model):
+    """A pair of customers the duplicate scan thinks are the same, with its score and reasons."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DISMISSED = "dismissed", _("Not a duplicate")
+        MERGED = "merged", _("Merged")
+
+    organization = models.ForeignKey("core.Organization", on_delete=models.CASCADE, related_name="+")
+    # Always customer_a_id < customer_b_id, so a pair is stored once.
+    customer_a = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    customer_b = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(_("score"))
+    reasons = models.JSONField(_("reasons"), default=list)
+    cluster = models.PositiveIntegerField(null=True, blank=True)  # smallest customer id of its cluster
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("duplicate candidate")
+        verbose_name_plural = _("duplicate candidates")
+        indexes = [
+            models.Index(fields=["organization", "status", "-score"], name="dupcand_review_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["customer_a", "customer_b"], name="dupcand_unique_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_a_id}~{self.customer_b_id} {self.score:.2f}"
+
+
+class CustomerMerge(models.Model):
+    """One merge: what the survivor became, and everything needed to undo it."""
+
+    organization = models.ForeignKey("core.Organization", on_delete=models.CASCADE, related_name="+")
+    survivor = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    merged = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # field -> "survivor" | "merged" (which record's value won)
+    choices = models.JSONField(default=dict, blank=True)
+    survivor_before = models.JSONField(default=dict)  # the survivor's fields before the merge
+    merged_before = models.JSONField(default=dict)  # the merged-away record's fields before the merge
+    moved = models.JSONField(default=dict)  # relation name -> list of moved row ids
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField()
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer merge")
+        verbose_name_plural = _("customer merges")
+        indexes = [models.Index(fields=["organization", "-merged_at"], name="merge_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id}→{self.survivor_id}"
