@@ -21,7 +21,6 @@ import gc
 import json
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,26 +32,14 @@ from guanxi.bench import data as D
 from guanxi.bench.generate import BLOCK, CustomerGenerator, Row
 from guanxi.core.models import AuditEvent, Membership, Organization
 from guanxi.core.services import membership_upsert, organization_create
+from guanxi.customers.bulkwrite import TABLES, bulk_writer
 from guanxi.customers.models import Tag
 from guanxi.customers.search import grams_of
 
 DROP_INDEXES_FROM = 100_000
 BENCH_TEAMS = ["华东销售部", "华南销售部", "华北销售部", "西南销售部"]
 BENCH_REPS = 20
-TABLES = [
-    "customers_customer",
-    "customers_searchgram",
-    "customers_customeridentifier",
-    "customers_customertag",
-]
 
-CUSTOMER_COLUMNS = [
-    "id", "organization_id", "kind", "name", "company", "title", "gender", "phone", "phone_e164",
-    "email", "phones", "emails", "wechat", "province", "city", "district", "address", "birthday",
-    "birthday_is_lunar", "industry", "size", "source", "notes", "custom", "external_id",
-    "lifecycle_stage", "value_tier", "grade", "in_public_pool", "version", "created_at", "updated_at",
-    "search_text", "created_by_id", "owner_id", "team_id",
-]  # fmt: skip
 
 
 @dataclass
@@ -148,176 +135,6 @@ def _timestamps(n: int, first: int, total: int, now: dt.datetime, rng: np.random
 def _as_text(stamps: np.ndarray, suffix: str) -> list[list[str]]:
     text = np.char.add(np.char.replace(np.datetime_as_string(stamps, unit="us"), "T", " "), suffix)
     return text.tolist()  # type: ignore[no-any-return]
-
-
-class _Writer:
-    """Vendor-specific writes of one block of rows."""
-
-    vendor = ""
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
-    def reserve_ids(self, n: int) -> int:
-        raise NotImplementedError
-
-    def customers(self, rows: list[tuple[Any, ...]]) -> None:
-        raise NotImplementedError
-
-    def grams(self, rows: list[tuple[int, str, int]]) -> None:
-        raise NotImplementedError
-
-    def identifiers(self, rows: list[tuple[int, int, str, str]]) -> None:
-        raise NotImplementedError
-
-    def tags(self, rows: list[tuple[int, int]]) -> None:
-        raise NotImplementedError
-
-    @contextmanager
-    def without_indexes(self, enabled: bool) -> Iterator[None]:
-        yield
-
-    def analyze(self) -> None:
-        pass
-
-
-class _SQLiteWriter(_Writer):
-    vendor = "sqlite"
-
-    def __init__(self, raw: Any) -> None:
-        super().__init__(raw)
-        self.cur = raw.cursor()
-        self.cur.execute("PRAGMA cache_size=-1000000")  # 1 GB page cache for this connection only
-        marks = ",".join("?" * len(CUSTOMER_COLUMNS))
-        self.sql_customer = f"INSERT INTO customers_customer ({','.join(CUSTOMER_COLUMNS)}) VALUES ({marks})"
-
-    def reserve_ids(self, n: int) -> int:
-        # The write lock is held (BEGIN IMMEDIATE), so nobody else can take these ids.
-        max_id = self.cur.execute("SELECT COALESCE(MAX(id), 0) FROM customers_customer").fetchone()[0]
-        seq = self.cur.execute("SELECT seq FROM sqlite_sequence WHERE name='customers_customer'").fetchone()
-        return int(max(max_id, seq[0] if seq else 0)) + 1
-
-    def customers(self, rows: list[tuple[Any, ...]]) -> None:
-        self.cur.executemany(self.sql_customer, rows)
-
-    def grams(self, rows: list[tuple[int, str, int]]) -> None:
-        self.cur.executemany(
-            "INSERT INTO customers_searchgram (organization_id, gram, customer_id) VALUES (?,?,?)", rows
-        )
-
-    def identifiers(self, rows: list[tuple[int, int, str, str]]) -> None:
-        self.cur.executemany(
-            "INSERT INTO customers_customeridentifier (organization_id, customer_id, kind, value) "
-            "VALUES (?,?,?,?)",
-            rows,
-        )
-
-    def tags(self, rows: list[tuple[int, int]]) -> None:
-        self.cur.executemany("INSERT INTO customers_customertag (customer_id, tag_id) VALUES (?,?)", rows)
-
-    @contextmanager
-    def without_indexes(self, enabled: bool) -> Iterator[None]:
-        if not enabled:
-            yield
-            return
-        marks = ",".join("?" * len(TABLES))
-        indexes = self.cur.execute(
-            f"SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
-            f"AND tbl_name IN ({marks})",
-            TABLES,
-        ).fetchall()
-        for name, _sql in indexes:
-            self.cur.execute(f'DROP INDEX "{name}"')
-        yield
-        for _name, sql in indexes:
-            self.cur.execute(sql)
-
-    def analyze(self) -> None:
-        for table in TABLES:
-            self.cur.execute(f"ANALYZE {table}")
-
-
-class _PostgresWriter(_Writer):
-    vendor = "postgresql"
-
-    def __init__(self, raw: Any) -> None:
-        super().__init__(raw)
-        self.cur = raw.cursor()
-        self.cur.execute("SET LOCAL synchronous_commit = off")
-        self.cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
-
-    def reserve_ids(self, n: int) -> int:
-        self.cur.execute("LOCK TABLE customers_customer IN SHARE ROW EXCLUSIVE MODE")
-        self.cur.execute("SELECT pg_get_serial_sequence('customers_customer', 'id')")
-        seq = self.cur.fetchone()[0]
-        self.cur.execute(
-            "SELECT GREATEST(COALESCE((SELECT MAX(id) FROM customers_customer), 0), "
-            f"(SELECT last_value FROM {seq}))"
-        )
-        start = int(self.cur.fetchone()[0]) + 1
-        self.cur.execute("SELECT setval(%s, %s)", [seq, start + n - 1])
-        return start
-
-    def _copy(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-        with self.cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-    def customers(self, rows: list[tuple[Any, ...]]) -> None:
-        self._copy("customers_customer", CUSTOMER_COLUMNS, rows)
-
-    def grams(self, rows: list[tuple[int, str, int]]) -> None:
-        self._copy("customers_searchgram", ["organization_id", "gram", "customer_id"], rows)
-
-    def identifiers(self, rows: list[tuple[int, int, str, str]]) -> None:
-        self._copy("customers_customeridentifier", ["organization_id", "customer_id", "kind", "value"], rows)
-
-    def tags(self, rows: list[tuple[int, int]]) -> None:
-        self._copy("customers_customertag", ["customer_id", "tag_id"], rows)
-
-    @contextmanager
-    def without_indexes(self, enabled: bool) -> Iterator[None]:
-        if not enabled:
-            yield
-            return
-        # Deferred checks queued earlier in this transaction (new tags) block ALTER TABLE: run them now.
-        self.cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        tables = ",".join(f"'{t}'::regclass" for t in TABLES)
-        # Foreign keys: each COPYed row would queue a deferred check; one validation at the end is cheaper.
-        self.cur.execute(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            f"WHERE contype = 'f' AND conrelid IN ({tables})"
-        )
-        fkeys = self.cur.fetchall()
-        self.cur.execute(
-            "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i "
-            f"WHERE indrelid IN ({tables}) AND NOT EXISTS "
-            "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
-        )
-        indexes = self.cur.fetchall()
-        for table, name, _definition in fkeys:
-            self.cur.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
-        for name, _definition in indexes:
-            self.cur.execute(f"DROP INDEX {name}")
-        yield
-        for _name, definition in indexes:
-            self.cur.execute(definition)
-        for table, name, definition in fkeys:
-            self.cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
-        self.cur.execute("SET CONSTRAINTS ALL DEFERRED")
-
-    def analyze(self) -> None:
-        for table in TABLES:
-            self.cur.execute(f"ANALYZE {table}")
-
-
-def _writer() -> _Writer:
-    connection.ensure_connection()
-    if connection.vendor == "sqlite":
-        return _SQLiteWriter(connection.connection)
-    if connection.vendor == "postgresql":
-        return _PostgresWriter(connection.connection)
-    raise RuntimeError(f"bulk loading is not supported on {connection.vendor}")
 
 
 @dataclass(frozen=True)
@@ -427,7 +244,7 @@ def load_customers(
     try:
         with transaction.atomic():
             tag_ids = _tag_ids(org)
-            writer = _writer()
+            writer = bulk_writer()
             first_id = writer.reserve_ids(n)
             specs = []
             for offset in range(0, n, BLOCK):
