@@ -1,0 +1,1 @@
+"""Fuzzy duplicate detection: blocking, scoring, the scan job, review services and the API."""
