@@ -61,8 +61,9 @@ def smtp(settings: Any) -> Iterator[Sink]:
 
 @pytest.fixture
 def huey_inline() -> Iterator[None]:
+    before = HUEY.immediate  # the root conftest turns it on for the session: leave it as found
     HUEY.immediate = True
     try:
         yield
     finally:
-        HUEY.immediate = False
+        HUEY.immediate = before

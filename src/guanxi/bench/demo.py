@@ -369,5 +369,9 @@ def demo_prepare(
         "custom_fields": len(defs),
         "users": len(DEMO_USERS),
     }
+    # Follow-ups, tasks, consent, templates, care rules and the pool: a CRM that looks used.
+    from guanxi.bench.demo_engagement import demo_engagement
+
+    totals.update(demo_engagement(org, actor))
     users_out = [{"username": u, "role": r, "team": t or "", "name": n} for u, r, t, n in DEMO_USERS]
     return DemoResult(organization=org, users=users_out, token=token, created=created, totals=totals)

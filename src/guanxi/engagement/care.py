@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -304,7 +304,52 @@ def care_preview(*, actor: Actor, rule_id: int, now: dt.datetime | None = None) 
     return {"rule_id": rule.pk, "run_at": run_at.isoformat(), "channel": rule.channel, "items": items}
 
 
+@dataclass(frozen=True)
+class PreviewSummary:
+    """The preview cut for a page: totals over everyone due, the first rows only."""
+
+    run_at: dt.datetime
+    total: int
+    will_send: int
+    skipped: int
+    items: list[dict[str, Any]]
+
+
+def care_preview_summary(
+    *, actor: Actor, rule_id: int, limit: int = 20, now: dt.datetime | None = None
+) -> PreviewSummary:
+    preview = care_preview(actor=actor, rule_id=rule_id, now=now)
+    items = preview["items"]
+    will = sum(1 for i in items if i["will_send"])
+    return PreviewSummary(
+        run_at=dt.datetime.fromisoformat(preview["run_at"]),
+        total=len(items),
+        will_send=will,
+        skipped=len(items) - will,
+        items=items[:limit],
+    )
+
+
+def care_send_history(*, actor: Actor, rule_id: int, limit: int = 50) -> list[CareSend]:
+    """The rule's greetings and tasks, newest first, for customers the actor can see."""
+    rule = rule_get(actor=actor, rule_id=rule_id)
+    visible = Customer.objects.visible_to(actor).values("pk")
+    return list(
+        CareSend.objects.filter(organization_id=actor.org_id, rule=rule, customer_id__in=visible)
+        .select_related("customer", "email", "task")
+        .order_by("-id")[:limit]
+    )
+
+
 # Rule CRUD ------------------------------------------------------------------------------------
+
+
+def rule_list(*, actor: Actor, rule_id: int | None = None) -> list[CareRule]:
+    """The organisation's rules (or just one) with how many greetings or tasks each has made."""
+    qs = CareRule.objects.filter(organization_id=actor.org_id)
+    if rule_id is not None:
+        qs = qs.filter(pk=rule_id)
+    return list(qs.select_related("template").annotate(send_count=Count("sends")).order_by("pk"))
 
 
 def rule_get(*, actor: Actor, rule_id: int) -> CareRule:

@@ -10,6 +10,7 @@ A row still ``queued`` minutes later (its queue message was lost) is delivered b
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import smtplib
 import uuid
@@ -47,7 +48,7 @@ class EmailDeliveryFailed(Exception):
 
 
 def _require_template_editor(actor: Actor) -> None:
-    if actor.role not in TEMPLATE_EDITORS or not actor.has(Perm.CUSTOMER_CHANGE):
+    if not can_edit_templates(actor):
         raise PermissionDenied(_("Only administrators, managers and marketers edit message templates."))
 
 
@@ -57,6 +58,14 @@ def _validate_template(data: dict[str, Any]) -> None:
             compile_template(data[name] or "", name)
     if data.get("body_html"):
         compile_template(data["body_html"], "body_html", html=True)
+
+
+def template_list(*, actor: Actor) -> list[MessageTemplate]:
+    return list(MessageTemplate.objects.filter(organization_id=actor.org_id).order_by("name"))
+
+
+def can_edit_templates(actor: Actor) -> bool:
+    return actor.role in TEMPLATE_EDITORS and actor.has(Perm.CUSTOMER_CHANGE)
 
 
 def template_get(*, actor: Actor, template_id: int) -> MessageTemplate:
@@ -161,6 +170,14 @@ def sender_for(org_id: int) -> tuple[str, str]:
     return settings.DEFAULT_FROM_EMAIL, cfg.reply_to
 
 
+def sender_label(org_id: int) -> str:
+    """The From of the organisation as people read it (``艾克米 <sales@acme.test>``), unencoded."""
+    cfg = settings_get(org_id=org_id)
+    if cfg.from_email:
+        return f"{cfg.from_name} <{cfg.from_email}>" if cfg.from_name else cfg.from_email
+    return str(settings.DEFAULT_FROM_EMAIL)
+
+
 def why_not_emailable(customer: Customer, purpose: str) -> str:
     """'' when the customer may get this email, else the reason (for previews and errors)."""
     if not customer.email:
@@ -168,6 +185,66 @@ def why_not_emailable(customer: Customer, purpose: str) -> str:
     if not has_consent(customer.pk, purpose):
         return _("no marketing consent for email")
     return ""
+
+
+def consent_in_force(customer_id: int, purpose: str, channel: str = "email") -> Consent | None:
+    """The newest consent decision for this purpose and channel (None: never asked)."""
+    return (
+        Consent.objects.filter(customer_id=customer_id, purpose=purpose, channel=channel)
+        .order_by("-at", "-id")
+        .first()
+    )
+
+
+@dataclasses.dataclass
+class EmailPreview:
+    """What a customer would receive, or why they cannot; nothing is written."""
+
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+    from_email: str = ""
+    to_email: str = ""
+    purpose: str = Purpose.TRANSACTIONAL
+    blocked: str = ""  # '' when the email may be sent
+    errors: list[FieldError] = dataclasses.field(default_factory=list)
+
+
+def email_preview(
+    *,
+    actor: Actor,
+    customer_id: int,
+    template_id: int | None = None,
+    subject: str = "",
+    body_text: str = "",
+    body_html: str = "",
+    purpose: str = Purpose.TRANSACTIONAL,
+) -> EmailPreview:
+    """Render a template (or a written message) with one visible customer's data, as email_send would."""
+    customer = customer_get(actor=actor, customer_id=customer_id)
+    if template_id is not None:
+        template = template_get(actor=actor, template_id=template_id)
+        subject, body_text, body_html, purpose = (
+            template.subject,
+            template.body_text,
+            template.body_html,
+            template.purpose,
+        )
+    preview = EmailPreview(
+        from_email=sender_label(actor.org_id),
+        to_email=customer.email,
+        purpose=purpose,
+        blocked=why_not_emailable(customer, purpose),
+    )
+    try:
+        rendered = render_message(
+            subject=subject, body_text=body_text, body_html=body_html, customer=customer
+        )
+    except ValidationFailed as exc:
+        preview.errors = list(exc.errors)
+        return preview
+    preview.subject, preview.text, preview.html = rendered.subject, rendered.text, rendered.html
+    return preview
 
 
 # Sending --------------------------------------------------------------------------------------

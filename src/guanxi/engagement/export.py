@@ -12,17 +12,9 @@ from django.utils.translation import gettext as _
 from guanxi.core.audit import audit
 from guanxi.core.context import Actor
 from guanxi.core.roles import Perm
+from guanxi.core.spreadsheet import BOM, safe_cell
 from guanxi.engagement.models import Activity
 from guanxi.engagement.selectors import ActivityFilters, activity_filter, org_zone
-
-BOM = "\ufeff"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> str:
-    """A cell a spreadsheet will not run: text starting with = + - @ tab gets a leading '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def header() -> list[str]:

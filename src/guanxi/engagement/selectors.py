@@ -237,3 +237,14 @@ def email_list(*, actor: Actor, customer_id: int) -> list[EmailMessage]:
             :200
         ]
     )
+
+
+def preview_customers(*, actor: Actor, limit: int = 30) -> list[Customer]:
+    """Customers to preview a template with: recently updated visible ones, those with email first."""
+    from guanxi.customers.selectors import customer_queryset
+
+    qs = customer_queryset(actor).order_by("-updated_at", "-id")
+    with_email = list(qs.exclude(email="")[:limit])
+    if len(with_email) < limit:
+        with_email += list(qs.filter(email="")[: limit - len(with_email)])
+    return with_email
