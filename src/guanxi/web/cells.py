@@ -13,6 +13,7 @@ from django.utils.formats import get_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
 
 from guanxi.core.normalize import mask_email, mask_phone
 from guanxi.customers.models import Customer
@@ -26,6 +27,8 @@ class CellRenderer:
         self.tiers = {value: str(label) for value, label in Customer.ValueTier.choices}
         self.short_date = get_format("SHORT_DATE_FORMAT")
         self.short_datetime = get_format("SHORT_DATETIME_FORMAT")
+        self.contacted_label = str(_("contacted %(when)s"))
+        self.never_contacted = str(_("not contacted yet"))
         self.cells: dict[str, Callable[[Customer], Any]] = {
             "company": lambda c: escape(c.company),
             "phone": lambda c: f'<span class="mono">{escape(mask_phone(c.phone))}</span>',
@@ -63,7 +66,33 @@ class CellRenderer:
         }
 
     def row(self, customer: Customer) -> SafeString:
-        """The ``<td>`` cells after the name, every value escaped above."""
+        """The ``<td>`` cells after the name, every value escaped above, then the phone card."""
         return mark_safe(
             "".join(f'<td class="col-{key}">{self.cells[key](customer)}</td>' for key in self.columns)
+            + self.card(customer)
+        )
+
+    def card(self, c: Customer) -> str:
+        """What a phone shows under the name instead of the columns (CSS shows it at ≤ 640 px only):
+        company, stage/tier/grade badges, masked phone, owner and last contact, whatever columns the
+        user chose for the wide table."""
+        badges = self.cells["lifecycle_stage"](c) + self.cells["value_tier"](c) + self.cells["grade"](c)
+        contacted = (
+            format_html(
+                '<span title="{}">{}</span>',
+                dateformat.format(localtime(c.last_contacted_at), self.short_datetime),
+                self.contacted_label % {"when": naturaltime(c.last_contacted_at)},
+            )
+            if c.last_contacted_at
+            else escape(self.never_contacted)
+        )
+        facts = [
+            f'<span class="mono">{escape(mask_phone(c.phone))}</span>' if c.phone else "",
+            f"<span>{escape(user_label(c.owner))}</span>",
+            f'<span class="card-contacted">{contacted}</span>',
+        ]
+        company = f'<div class="card-company">{escape(c.company)}</div>' if c.company else ""
+        return (
+            f'<td class="card-meta">{company}<div class="card-badges">{badges}</div>'
+            f'<div class="card-facts">{"".join(f for f in facts if f)}</div></td>'
         )

@@ -18,11 +18,12 @@ from guanxi.core.selectors import custom_field_list
 from guanxi.customers import contacts as contact_services
 from guanxi.customers import services as customer_services
 from guanxi.customers.models import Customer
-from guanxi.customers.selectors import customer_get, customer_history
+from guanxi.customers.selectors import CustomerMergedAway, customer_get, customer_history
 from guanxi.customers.services import DuplicateCustomer
 from guanxi.customers.timeline import customer_timeline
 from guanxi.web import forms, queries, services
 from guanxi.web.decorators import workspace
+from guanxi.web.merge_views import merged_away_page
 from guanxi.web.timeline import entries, feed
 
 HISTORY_LIMIT = 50
@@ -58,7 +59,8 @@ def _detail_context(
         "section": "customers",
         "customer": customer,
         "custom_values": custom,
-        "contacts": contact_services.contact_list(actor=actor, customer_id=customer.pk, limit=100),
+        # ``customer`` was read through ``customer_get`` for this actor: no second visibility check.
+        "contacts": queries.customer_contacts(actor, customer, limit=100),
         "revealed": False,
     }
     context.update(extra)
@@ -69,9 +71,14 @@ def _detail_context(
 @workspace()
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     actor = _actor(request)
-    customer = customer_get(actor=actor, customer_id=customer_id)
+    try:
+        customer = customer_get(actor=actor, customer_id=customer_id)
+    except CustomerMergedAway as exc:  # opening a merged-away record: a banner pointing to the survivor
+        return merged_away_page(request, exc)
     defs = list(custom_field_list(actor=actor))
-    items = customer_timeline(actor=actor, customer_id=customer.pk, limit=HISTORY_LIMIT).items
+    items = customer_timeline(
+        actor=actor, customer_id=customer.pk, limit=HISTORY_LIMIT, customer=customer
+    ).items
     context = _detail_context(request, customer, defs, tab="timeline", feed=feed(items, defs))
     return render(request, "web/customers/detail.html", context)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
@@ -20,7 +19,6 @@ from guanxi.core.errors import ValidationFailed
 from guanxi.core.roles import Perm
 from guanxi.core.selectors import custom_field_list
 from guanxi.customers.models import Customer
-from guanxi.customers.presenters import customer_to_dict
 from guanxi.customers.selectors import (
     CustomerFilters,
     customer_list,
@@ -28,6 +26,7 @@ from guanxi.customers.selectors import (
     filter_customers,
     paginate,
 )
+from guanxi.web import export_views as export_pages
 from guanxi.web import queries, services
 from guanxi.web.cells import CellRenderer
 from guanxi.web.decorators import workspace
@@ -203,10 +202,12 @@ def _ids(request: HttpRequest) -> list[int]:
 def customers_bulk(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
     action = request.POST.get("action", "")
+    if request.POST.get("all_matching") == "1":  # "Select all N matching": the whole filter
+        return export_pages.bulk_all_matching(request)
+    if action == "export":
+        return export_pages.start_export(request, all_matching=False, fmt="csv", columns=[])
     ids = _ids(request)
     try:
-        if action == "export":
-            return _export(actor, ids)
         n = services.customers_bulk_action(
             actor=actor,
             ids=ids,
@@ -225,39 +226,6 @@ def customers_bulk(request: HttpRequest) -> HttpResponse:
     }
     messages.success(request, labels[action] % {"n": n})
     return _back(request)
-
-
-def _export(actor: object, ids: list[int]) -> HttpResponse:
-    customers = services.customers_export(actor=actor, ids=ids)  # type: ignore[arg-type]
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="customers.csv"'
-    response.write("\ufeff")  # Excel needs the BOM to read UTF-8 Chinese
-    fields = [
-        "id",
-        "kind",
-        "name",
-        "company",
-        "title",
-        "phone",
-        "email",
-        "province",
-        "city",
-        "industry",
-        "owner",
-        "team",
-        "lifecycle_stage",
-        "value_tier",
-        "grade",
-        "tags",
-        "created_at",
-    ]
-    writer = csv.writer(response)
-    writer.writerow(fields)
-    for c in customers:
-        row = customer_to_dict(c, actor)  # type: ignore[arg-type]
-        row["tags"] = "|".join(row["tags"])
-        writer.writerow([row.get(f) or "" for f in fields])
-    return response
 
 
 @require_POST

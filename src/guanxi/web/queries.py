@@ -91,6 +91,13 @@ def contacts_page(actor: Actor, *, q: str = "", after_id: int = 0, limit: int = 
     return list(qs.order_by("-pk")[: limit + 1])
 
 
+def customer_contacts(actor: Actor, customer: Customer, *, limit: int = 100) -> list[Contact]:
+    """The contacts of a customer the caller already read through ``customer_get`` for ``actor``."""
+    return list(
+        Contact.objects.filter(organization_id=actor.org_id, customer_id=customer.pk).order_by("pk")[:limit]
+    )
+
+
 def deleted_by_names(customers: list[Customer]) -> dict[int, str]:
     from django.contrib.auth import get_user_model
 

@@ -24,7 +24,9 @@ ACTIONS = {
     "contact_remove": _("removed a contact"),
     "share": _("shared this customer"),
     "export": _("exported"),
-    "merge": _("merged"),
+    "merge": _("merged a duplicate into this customer"),
+    "merged_into": _("merged this customer into another one"),
+    "merge_undo": _("undid a merge"),
 }
 EXTRA_LABELS = {
     "owner": _("Owner"),
@@ -34,6 +36,8 @@ EXTRA_LABELS = {
     "shared_with": _("Shared with"),
     "deleted_at": _("Deleted at"),
     "fields": _("Fields"),
+    "merged_from": _("Merged from"),
+    "merged_into": _("Merged into"),
 }
 PHONE_FIELDS = {"phone", "phone_e164"}
 EMAIL_FIELDS = {"email"}
