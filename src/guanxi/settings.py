@@ -179,6 +179,7 @@ INSTALLED_APPS = [
     "guanxi.core",
     "guanxi.customers",
     "guanxi.engagement",
+    "guanxi.marketing",
     "guanxi.web",
 ]
 
@@ -188,6 +189,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "guanxi.core.middleware.NulByteGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -223,6 +225,11 @@ LOGIN_REDIRECT_URL = "/"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "guanxi.web.staticfinders.PackageAssetFinder",  # plotly.min.js from the installed plotly wheel
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -260,6 +267,24 @@ GUANXI_RECYCLE_BIN_DAYS = env_int("GUANXI_RECYCLE_BIN_DAYS", 30)
 GUANXI_BULK_MAX_ITEMS = 1000
 GUANXI_PAGE_MAX_LIMIT = 200
 GUANXI_DEFAULT_PHONE_REGION = env_str("GUANXI_DEFAULT_PHONE_REGION", "CN").upper()
+# Customer exports: per-user limit per hour (0 = none), rows streamed directly above which a job
+# writes a file instead, and how long such files stay downloadable. "All N matching" bulk actions
+# above GUANXI_BULK_SYNC_MAX customers run as a job.
+GUANXI_EXPORTS_PER_HOUR = env_int("GUANXI_EXPORTS_PER_HOUR", 20)
+GUANXI_EXPORT_SYNC_MAX_ROWS = env_int("GUANXI_EXPORT_SYNC_MAX_ROWS", 5000)
+GUANXI_EXPORT_TTL_HOURS = env_int("GUANXI_EXPORT_TTL_HOURS", 24)
+GUANXI_BULK_SYNC_MAX = env_int("GUANXI_BULK_SYNC_MAX", 500)
+# Public web forms (/f/<token>/): posts allowed per IP address and form, and per form, in a window
+# of seconds (then 429 with Retry-After); a form sent faster than MIN_FILL_SECONDS is a bot's.
+GUANXI_WEBFORM_RATE_PER_IP = (
+    env_int("GUANXI_WEBFORM_RATE_PER_IP", 10),
+    env_int("GUANXI_WEBFORM_RATE_PER_IP_WINDOW", 600),
+)
+GUANXI_WEBFORM_RATE_PER_FORM = (
+    env_int("GUANXI_WEBFORM_RATE_PER_FORM", 300),
+    env_int("GUANXI_WEBFORM_RATE_PER_FORM_WINDOW", 3600),
+)
+GUANXI_WEBFORM_MIN_FILL_SECONDS = env_int("GUANXI_WEBFORM_MIN_FILL_SECONDS", 3)
 
 LOGGING = {
     "version": 1,

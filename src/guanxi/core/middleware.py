@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.functional import SimpleLazyObject
 
 from guanxi.core.models import Membership
@@ -29,3 +29,36 @@ class OrganizationMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.membership = SimpleLazyObject(lambda: current_membership(request))  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+class NulByteGuardMiddleware:
+    """Refuses query parameters that carry a NUL byte, before any view sees them.
+
+    PostgreSQL text cannot hold U+0000, so a filter such as ``?q=%00`` would otherwise reach the
+    database and fail there as a 500; SQLite would accept it. One 400 at the door keeps both
+    back ends answering the same, and names the parameter so a client can fix its request.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        bad = next(
+            (key for key, values in request.GET.lists() if "\x00" in key or any("\x00" in v for v in values)),
+            None,
+        )
+        if bad is None:
+            return self.get_response(request)
+        name = bad.replace("\x00", "\\x00")
+        if request.path.startswith("/api/"):
+            # the API's own error shape; imported late to avoid an import cycle
+            from guanxi.api.problems import problem
+
+            return problem(
+                400,
+                f"Query parameter {name!r} contains a NUL byte.",
+                errors=[{"field": name, "message": "NUL bytes (\\x00) are not allowed.", "code": "nul_byte"}],
+            )
+        return HttpResponseBadRequest(
+            f"Query parameter {name!r} contains a NUL byte.", content_type="text/plain"
+        )
