@@ -115,6 +115,7 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     for attr in ("visible_ids",):
         if hasattr(exc, attr):
             extra["duplicate_ids"] = getattr(exc, attr)
+    extra.update(getattr(exc, "problem_extra", None) or {})  # e.g. merged_into of a merged-away customer
     return problem(exc.status, str(exc.detail), title=exc.title, errors=errors, **extra)
 
 

@@ -11,8 +11,13 @@ from guanxi.api.auth import SessionAuth, TokenAuth
 from guanxi.core.api import router as core_router
 from guanxi.customers.api import contacts_router, tags_router
 from guanxi.customers.api import router as customers_router
+from guanxi.customers.dedupe.api import router as duplicates_router
+from guanxi.customers.exports_api import router as exports_router
+from guanxi.customers.imports.api import router as imports_router
+from guanxi.customers.merge_api import router as merge_router
 from guanxi.customers.pool_api import router as pool_router
 from guanxi.engagement.api import router as engagement_router
+from guanxi.marketing.api import router as marketing_router
 
 
 class UnicodeJSONRenderer(JSONRenderer):
@@ -33,8 +38,13 @@ api = NinjaAPI(
 )
 problems.install(api)
 api.add_router("", core_router)
+api.add_router("", exports_router)  # before customers: /customers/export is not a customer id
 api.add_router("", customers_router)
 api.add_router("", contacts_router)
 api.add_router("", tags_router)
 api.add_router("", pool_router)
+api.add_router("", duplicates_router)
+api.add_router("", merge_router)
 api.add_router("", engagement_router)
+api.add_router("", imports_router)
+api.add_router("", marketing_router)

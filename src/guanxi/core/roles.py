@@ -46,6 +46,8 @@ class Perm(StrEnum):
     CUSTOMER_PURGE = "customer.purge"
     CUSTOMER_EXPORT = "customer.export"
     CUSTOMER_ASSIGN = "customer.assign"
+    CUSTOMER_IMPORT = "customer.import"  # bulk-import files (creates/updates many customers at once)
+    CUSTOMER_MERGE = "customer.merge"  # merge duplicates (soft-deletes one of them) and undo merges
     VIEW_CONTACT_DETAILS = "view_contact_details"
     TAG_MANAGE = "tag.manage"
     AUDIT_VIEW = "audit.view"
@@ -61,6 +63,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.CUSTOMER_DELETE,
             Perm.CUSTOMER_EXPORT,
             Perm.CUSTOMER_ASSIGN,
+            Perm.CUSTOMER_IMPORT,
+            Perm.CUSTOMER_MERGE,
             Perm.VIEW_CONTACT_DETAILS,
             Perm.TAG_MANAGE,
             Perm.AUDIT_VIEW,

@@ -9,7 +9,9 @@ class CustomersConfig(AppConfig):
 
     def ready(self) -> None:
         from guanxi.core.audit import register_audit_scope
-        from guanxi.customers import periodic  # noqa: F401  (registers the periodic jobs)
+        from guanxi.customers import bulk_all, exports, periodic  # noqa: F401  (jobs they register)
+        from guanxi.customers.dedupe import services as dedupe_services  # noqa: F401  (scan job)
+        from guanxi.customers.imports import search_index, services  # noqa: F401  (import jobs)
         from guanxi.customers.selectors import audit_events_visible
 
         register_audit_scope(audit_events_visible)

@@ -6,6 +6,7 @@ Shared by create, update and bulk so every channel (UI, API, CLI, import) valida
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,12 +53,30 @@ MAX_EMAILS = 10
 
 
 @dataclass
+class MemberDirectory:
+    """An organisation's active members and teams held in memory, so that cleaning many rows (an
+    import, possibly in a worker process that must not touch the database) needs no query per row."""
+
+    memberships: dict[str, Membership]  # by username
+    teams: dict[str, int]  # team name -> id
+
+    @classmethod
+    def load(cls, org_id: int) -> MemberDirectory:
+        members = Membership.objects.select_related("user").filter(organization_id=org_id, is_active=True)
+        return cls(
+            memberships={m.user.get_username(): m for m in members},
+            teams=dict(Team.objects.filter(organization_id=org_id).values_list("name", "id")),
+        )
+
+
+@dataclass
 class Cleaned:
     values: dict[str, Any] = field(default_factory=dict)
     tags: list[str] | None = None  # None: leave tags alone
     errors: list[FieldError] = field(default_factory=list)
 
 
+@functools.cache
 def _max_length(name: str) -> int | None:
     return getattr(Customer._meta.get_field(name), "max_length", None)
 
@@ -72,7 +91,7 @@ def _channel_entries(
     plural: str,
     default_label: str,
     max_items: int,
-    too_many: str,
+    too_many: Callable[[], str],
     max_len: int,
     normalize: Callable[[str], str],
 ) -> list[dict[str, str]] | None:
@@ -92,7 +111,7 @@ def _channel_entries(
     if primary:
         items = [{"label": default_label, "value": primary}, *[i for i in items if i.get("value") != primary]]
     if len(items) > max_items:
-        out.errors.append(FieldError(plural, too_many, index))
+        out.errors.append(FieldError(plural, too_many(), index))
         return None
     entries: list[dict[str, str]] = []
     seen: set[str] = set()
@@ -121,7 +140,8 @@ def _clean_phones(
 ) -> None:
     entries = _channel_entries(
         data, existing, index, out, single="phone", plural="phones", default_label="mobile",
-        max_items=MAX_PHONES, too_many=_("at most %(n)s phone numbers") % {"n": MAX_PHONES}, max_len=40,
+        max_items=MAX_PHONES, max_len=40,
+        too_many=lambda: _("at most %(n)s phone numbers") % {"n": MAX_PHONES},
         normalize=lambda raw: normalize_phone(raw, region),
     )  # fmt: skip
     if entries is None:
@@ -135,7 +155,8 @@ def _clean_phones(
 def _clean_emails(data: dict[str, Any], existing: Customer | None, index: int | None, out: Cleaned) -> None:
     entries = _channel_entries(
         data, existing, index, out, single="email", plural="emails", default_label="work",
-        max_items=MAX_EMAILS, too_many=_("at most %(n)s email addresses") % {"n": MAX_EMAILS}, max_len=254,
+        max_items=MAX_EMAILS, max_len=254,
+        too_many=lambda: _("at most %(n)s email addresses") % {"n": MAX_EMAILS},
         normalize=normalize_email,
     )  # fmt: skip
     if entries is None:
@@ -152,8 +173,14 @@ def clean_customer_input(
     existing: Customer | None = None,
     index: int | None = None,
     custom_defs: list[CustomFieldDefinition] | None = None,
+    directory: MemberDirectory | None = None,
+    today: dt.date | None = None,
 ) -> Cleaned:
-    """Validate and normalise ``data`` (only the keys present are touched on update)."""
+    """Validate and normalise ``data`` (only the keys present are touched on update).
+
+    ``custom_defs``, ``directory`` and ``today`` let bulk callers look definitions, members, teams
+    and the local date up once instead of per row.
+    """
     out = Cleaned()
     creating = existing is None
     for name in TEXT_FIELDS:
@@ -186,7 +213,7 @@ def clean_customer_input(
             except ValueError:
                 out.errors.append(FieldError("birthday", _("must be a date as YYYY-MM-DD"), index))
                 birthday = None
-        if birthday and (birthday > timezone.localdate() or birthday.year < 1900):
+        if birthday and (birthday > (today or timezone.localdate()) or birthday.year < 1900):
             out.errors.append(FieldError("birthday", _("must be between 1900 and today"), index))
         elif not any(e.field == "birthday" for e in out.errors):
             out.values["birthday"] = birthday or None
@@ -196,7 +223,7 @@ def clean_customer_input(
     region = actor.org.default_phone_region or "CN"
     _clean_phones(data, existing, region, index, out)
     _clean_emails(data, existing, index, out)
-    _clean_owner_and_team(actor, data, existing, index, out)
+    _clean_owner_and_team(actor, data, existing, index, out, directory)
 
     if "tags" in data:
         names = [clean_text(t) for t in data["tags"] or []]
@@ -224,12 +251,19 @@ def clean_customer_input(
 
 
 def _clean_owner_and_team(
-    actor: Actor, data: dict[str, Any], existing: Customer | None, index: int | None, out: Cleaned
+    actor: Actor,
+    data: dict[str, Any],
+    existing: Customer | None,
+    index: int | None,
+    out: Cleaned,
+    directory: MemberDirectory | None = None,
 ) -> None:
     owner_membership = None
     if "owner" in data:
         username = data["owner"]
-        if username:
+        if username and directory is not None:
+            owner_membership = directory.memberships.get(username)
+        elif username:
             owner_membership = (
                 Membership.objects.select_related("user")
                 .filter(organization_id=actor.org_id, user__username=username, is_active=True)
@@ -257,13 +291,17 @@ def _clean_owner_and_team(
         owner_membership = actor.membership
     if "team" in data:
         if data["team"]:
-            team = Team.objects.filter(organization_id=actor.org_id, name=data["team"]).first()
-            if team is None:
+            if directory is not None:
+                team_id = directory.teams.get(data["team"])
+            else:
+                team = Team.objects.filter(organization_id=actor.org_id, name=data["team"]).first()
+                team_id = team.pk if team else None
+            if team_id is None:
                 out.errors.append(
                     FieldError("team", _("no team “%(t)s” in this organisation") % {"t": data["team"]}, index)
                 )
             else:
-                out.values["team_id"] = team.pk
+                out.values["team_id"] = team_id
         else:
             out.values["team_id"] = None
     elif owner_membership is not None:

@@ -56,8 +56,26 @@ def customer_get(
         qs = qs.select_for_update(of=("self",))
     customer = with_tags(qs).filter(pk=customer_id).first()
     if customer is None:
+        if not include_deleted:
+            survivor = (
+                Customer.objects.visible_to(actor, include_deleted=True)
+                .filter(pk=customer_id, merged_into__isnull=False)
+                .values_list("merged_into_id", flat=True)
+                .first()
+            )
+            if survivor:
+                raise CustomerMergedAway(survivor)
         raise NotFound(_("Customer not found."))
     return customer
+
+
+class CustomerMergedAway(NotFound):
+    """The customer was merged into another one: a 404 that names the surviving record."""
+
+    def __init__(self, merged_into: int) -> None:
+        super().__init__(_("This customer was merged into customer %(id)s.") % {"id": merged_into})
+        self.merged_into = merged_into
+        self.problem_extra = {"merged_into": merged_into}
 
 
 def customer_visible_ids(actor: Actor, ids: list[int]) -> list[int]:

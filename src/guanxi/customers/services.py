@@ -211,8 +211,15 @@ def _locked_visible(actor: Actor, customer_id: int, *, include_deleted: bool = F
 
 
 def _apply_update(
-    actor: Actor, customer: Customer, cleaned: Cleaned, expected_version: int | None, action: str = "update"
+    actor: Actor,
+    customer: Customer,
+    cleaned: Cleaned,
+    expected_version: int | None,
+    action: str = "update",
+    *,
+    audit_row: bool = True,
 ) -> Customer:
+    """Write the changed fields. ``audit_row=False`` is for imports, which audit once per file."""
     before = snapshot(customer)
     values = {k: v for k, v in cleaned.values.items() if getattr(customer, k) != v}
     tags_changed = cleaned.tags is not None and cleaned.tags != before["tags"]
@@ -242,14 +249,15 @@ def _apply_update(
         snapshot(customer, cleaned.tags if cleaned.tags is not None else before["tags"]),
         AUDITED_FIELDS,
     )
-    audit(
-        actor=actor,
-        action=action,
-        object_type="customer",
-        object_id=customer.pk,
-        object_repr=customer.name,
-        changes=changes,
-    )
+    if audit_row:
+        audit(
+            actor=actor,
+            action=action,
+            object_type="customer",
+            object_id=customer.pk,
+            object_repr=customer.name,
+            changes=changes,
+        )
     emit(
         "customer.updated",
         org_id=actor.org_id,
@@ -340,6 +348,11 @@ def customer_restore(*, actor: Actor, customer_id: int) -> Customer:
         customer = _locked_visible(actor, customer_id, include_deleted=True)
         if customer.deleted_at is None:
             raise Conflict(_("This customer is not in the recycle bin."))
+        if customer.merged_into_id:  # restoring alone would leave its rows on the survivor
+            raise Conflict(
+                _("This customer was merged into customer %(id)s; undo the merge instead.")
+                % {"id": customer.merged_into_id}
+            )
         was = customer.deleted_at
         Customer.objects.filter(pk=customer.pk).update(
             deleted_at=None, deleted_by=None, version=F("version") + 1, updated_at=timezone.now()

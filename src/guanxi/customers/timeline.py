@@ -112,12 +112,21 @@ class TimelinePage:
 
 
 def customer_timeline(
-    *, actor: Actor, customer_id: int, before: str | None = None, limit: int = 50
+    *,
+    actor: Actor,
+    customer_id: int,
+    before: str | None = None,
+    limit: int = 50,
+    customer: Customer | None = None,
 ) -> TimelinePage:
-    """The customer's timeline, newest first; ``before`` is the ``next_cursor`` of the last page."""
+    """The customer's timeline, newest first; ``before`` is the ``next_cursor`` of the last page.
+
+    ``customer``: the row the caller already read through ``customer_get`` for this actor (the 360°
+    page does), so the visibility check is not run a second time."""
     from guanxi.customers.selectors import customer_get
 
-    customer = customer_get(actor=actor, customer_id=customer_id, include_deleted=True)
+    if customer is None or customer.pk != customer_id:
+        customer = customer_get(actor=actor, customer_id=customer_id, include_deleted=True)
     limit = max(1, min(limit, 200))
     cursor = Cursor.decode(before) if before else None
     merged: list[TimelineItem] = []

@@ -167,17 +167,3 @@ def customers_bulk_action(
             raise ValidationFailed(errors=[FieldError("action", _("unknown action"))])
     return len(customers)
 
-
-def customers_export(*, actor: Actor, ids: list[int]) -> list[Customer]:
-    """The selected customers for a CSV download, audited as an export (masking is the caller's job)."""
-    actor.require(Perm.CUSTOMER_EXPORT)
-    customers = _bulk_targets(actor, ids)
-    audit(
-        actor=actor,
-        action="export",
-        object_type="customer",
-        object_id="",
-        object_repr=_("%(n)s customers") % {"n": len(customers)},
-        changes={"ids": [None, sorted(c.pk for c in customers)]},
-    )
-    return customers

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from guanxi.web import admin_views, customer_detail, customer_list, views
+from guanxi.web import admin_views, customer_detail, customer_list, import_views, merge_views, overview, views
+from guanxi.web import duplicate_views as dup_pages
+from guanxi.web import export_views as export_pages
 
 urlpatterns = [
     path("login/", views.login_view, name="login"),
@@ -12,11 +14,23 @@ urlpatterns = [
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("healthz", views.healthz, name="healthz"),
     path("customers/", customer_list.customers, name="customers"),
+    path("customers/overview/", overview.customers_overview, name="customers_overview"),
     path("customers/bulk/", customer_list.customers_bulk, name="customers_bulk"),
+    path("customers/export/", export_pages.customers_export, name="customers_export"),
+    path("jobs/<int:job_id>/", export_pages.job_page, name="job_page"),
+    path("jobs/<int:job_id>/cancel/", export_pages.job_cancel, name="job_cancel"),
+    path("jobs/<int:job_id>/download/", export_pages.export_download, name="export_download"),
     path("customers/columns/", customer_list.customers_columns, name="customers_columns"),
     path("customers/views/", customer_list.saved_view_create, name="saved_view_create"),
     path("customers/views/<int:view_id>/delete/", customer_list.saved_view_delete, name="saved_view_delete"),
     path("customers/new/", customer_detail.customer_create, name="customer_create"),
+    path("customers/import/", import_views.import_upload, name="import_upload"),
+    path("customers/import/<uuid:upload_id>/", import_views.import_map, name="import_map"),
+    path("customers/import/<uuid:upload_id>/preview/", import_views.import_preview, name="import_preview"),
+    path("customers/import/<uuid:upload_id>/start/", import_views.import_start, name="import_start"),
+    path("customers/import/jobs/<int:job_id>/", import_views.import_job, name="import_job"),
+    path("customers/import/jobs/<int:job_id>/cancel/", import_views.import_cancel, name="import_cancel"),
+    path("customers/import/jobs/<int:job_id>/errors.csv", import_views.import_errors, name="import_errors"),
     path("customers/<int:customer_id>/", customer_detail.customer_detail, name="customer_detail"),
     path("customers/<int:customer_id>/edit/", customer_detail.customer_edit, name="customer_edit"),
     path("customers/<int:customer_id>/tab/<str:tab>/", customer_detail.customer_tab, name="customer_tab"),
@@ -30,6 +44,20 @@ urlpatterns = [
         customer_detail.contact_delete,
         name="contact_delete",
     ),
+    path("customers/<int:customer_id>/merge/", merge_views.merge_start, name="merge_start"),
+    path("customers/<int:customer_id>/merge/search/", merge_views.merge_search, name="merge_search"),
+    path(
+        "customers/<int:survivor_id>/merge/<int:other_id>/", merge_views.merge_compare, name="merge_compare"
+    ),
+    path("duplicates/", dup_pages.duplicates, name="duplicates"),
+    path("duplicates/scan/", dup_pages.duplicates_scan, name="duplicates_scan"),
+    path("duplicates/scan/<int:job_id>/", dup_pages.duplicates_scan_status, name="duplicates_scan_status"),
+    path("duplicates/rules/", dup_pages.duplicate_settings, name="duplicate_settings"),
+    path("duplicates/<int:candidate_id>/dismiss/", dup_pages.duplicate_dismiss, name="duplicate_dismiss"),
+    path("duplicates/<int:candidate_id>/reopen/", dup_pages.duplicate_reopen, name="duplicate_reopen"),
+    path("merges/", merge_views.merges, name="merges"),
+    path("merges/<int:merge_id>/", merge_views.merge_detail, name="merge_detail"),
+    path("merges/<int:merge_id>/undo/", merge_views.merge_undo_view, name="merge_undo"),
     path("trash/", customer_list.trash, name="trash"),
     path("contacts/", admin_views.contacts, name="contacts"),
     path("settings/users/", admin_views.settings_users, name="settings_users"),

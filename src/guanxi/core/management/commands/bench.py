@@ -1,4 +1,5 @@
-"""``guanxi bench generate`` loads synthetic customers fast; ``guanxi bench api`` measures the API.
+"""``guanxi bench generate`` loads synthetic customers fast; ``guanxi bench api`` measures the API;
+``guanxi bench web`` measures the web pages (customer list, 360°, overview).
 
 See bench/README.md for how the numbers in docs/performance.md were produced.
 """
@@ -49,11 +50,79 @@ class Command(GuanxiCommand):
         api.add_argument("--output", default="", help="also write the JSON result to this file")
         self.add_json_flag(api)
 
+        web = sub.add_parser("web", help="p50/p95 server time of the customer list, 360° and overview pages")
+        web.add_argument("--org", default="bench")
+        web.add_argument("--iterations", type=int, default=100, help="timed requests per scenario")
+        web.add_argument("--warmup", type=int, default=10)
+        web.add_argument("--max-seconds", type=float, default=60.0, help="stop a scenario after this long")
+        web.add_argument("--only", default="", help="comma-separated scenario names to run")
+        web.add_argument("--output", default="", help="also write the JSON result to this file")
+        self.add_json_flag(web)
+
+        imp = sub.add_parser("import", help="import a generated N-row CSV; compare with a raw bulk insert")
+        imp.add_argument("--rows", type=int, default=1_000_000)
+        imp.add_argument("--workdir", default="", help="where the CSV is written (default: DATA_DIR/bench)")
+        imp.add_argument("--output", default="", help="also write the JSON result to this file")
+        self.add_json_flag(imp)
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "generate":
             self._generate(options)
+        elif options["action"] == "web":
+            self._web(options)
+        elif options["action"] == "import":
+            self._import(options)
         else:
             self._api(options)
+
+    def _import(self, options: dict[str, Any]) -> None:
+        import json
+        from pathlib import Path
+
+        from django.conf import settings
+
+        from guanxi.bench.imports import run_import_bench
+
+        if options["rows"] < 1:
+            raise CommandError("--rows must be at least 1")
+        workdir = Path(options["workdir"] or Path(settings.DATA_DIR) / "bench")
+        result = run_import_bench(
+            rows=options["rows"], workdir=workdir, log=None if options["json"] else self.stderr.write
+        )
+        if options["output"]:
+            text = json.dumps(result, ensure_ascii=False, indent=2)
+            Path(options["output"]).write_text(text, encoding="utf-8")
+        imported = result["import"]
+        self.emit(
+            options,
+            result,
+            f"{result['rows']:,} rows on {result['database']}: import {result['import_seconds']} s "
+            f"(+ search index {imported.get('index_seconds', 0)} s), peak RSS {imported['peak_rss_mb']} MB; "
+            f"raw insert {result['reference_seconds']} s; ratio {result['ratio']}; "
+            f"load average {result['load_average_before']}",
+        )
+
+    def _web(self, options: dict[str, Any]) -> None:
+        import json
+
+        from guanxi.bench.web import format_web_table, run_web_bench
+
+        only = {s.strip() for s in options["only"].split(",") if s.strip()}
+        try:
+            result = run_web_bench(
+                org_name=options["org"],
+                iterations=options["iterations"],
+                warmup=options["warmup"],
+                only=only,
+                max_seconds=options["max_seconds"],
+                log=None if options["json"] else self.stderr.write,
+            )
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
+        if options["output"]:
+            with open(options["output"], "w", encoding="utf-8") as fh:
+                json.dump(result, fh, ensure_ascii=False, indent=2)
+        self.emit(options, result, format_web_table(result))
 
     def _generate(self, options: dict[str, Any]) -> None:
         from guanxi.bench.load import bench_users, load_customers
