@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,8 @@ def _redis_up() -> bool:
 @pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379 (CI has one)")
 def test_redis_queue_runs_job_once(world: Any) -> None:
     calls.clear()
-    huey = RedisHuey("guanxi-test", host="127.0.0.1", port=6379, db=15, utc=True)
+    # A queue name of its own: CI runs the SQLite and PostgreSQL suites at once against one Redis.
+    huey = RedisHuey(f"guanxi-test-{os.getpid()}", host="127.0.0.1", port=6379, db=15, utc=True)
     huey.flush()
     job = job_create(actor=world.actor("owner"), kind="test.count", params={"n": 2})
     try:
