@@ -70,6 +70,15 @@ def test_not_a_duplicate_over_htmx_then_undo(world: Any, pair: DuplicateCandidat
     assert pair.status == "open"
 
 
+def test_a_decision_updates_the_tab_counts(world: Any, pair: DuplicateCandidate) -> None:
+    client = browser(world, "owner")
+    page = client.get("/duplicates/").content.decode()
+    assert page.count('hx-swap-oob="true"') == 0  # the full page carries no out-of-band copies
+    html = client.post(f"/duplicates/{pair.pk}/dismiss/", headers={"HX-Request": "true"}).content.decode()
+    assert '<span class="count" id="dup-count-open" hx-swap-oob="true">0</span>' in html
+    assert '<span class="count" id="dup-count-dismissed" hx-swap-oob="true">1</span>' in html
+
+
 @pytest.mark.parametrize(("who", "status"), [("teammate", 404), ("other_admin", 404), ("readonly", 403)])
 def test_others_cannot_dismiss(world: Any, pair: DuplicateCandidate, who: str, status: int) -> None:
     assert browser(world, who).post(f"/duplicates/{pair.pk}/dismiss/").status_code == status

@@ -177,6 +177,7 @@ def _decide(request: HttpRequest, candidate_id: int, *, dismiss: bool) -> HttpRe
         "can_review": True,
         "can_merge": actor.has(Perm.CUSTOMER_MERGE),
         "just_decided": True,
+        "counts": selectors.duplicate_counts(actor=actor),  # the tabs' counts change with the decision
     }
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "web/duplicates/_pair.html", context)
