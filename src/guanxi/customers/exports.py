@@ -16,10 +16,12 @@ import logging
 import os
 import secrets
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from types import SimpleNamespace
+from typing import IO, Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -37,7 +39,7 @@ from guanxi.core.roles import Perm
 from guanxi.core.schedule import periodic
 from guanxi.core.selectors import custom_field_list
 from guanxi.core.spreadsheet import BOM, safe_cell
-from guanxi.customers.models import Customer
+from guanxi.customers.models import Customer, CustomerTag
 from guanxi.customers.presenters import customer_to_dict
 from guanxi.customers.selection import (
     CustomerSelection,
@@ -45,7 +47,6 @@ from guanxi.customers.selection import (
     selection_check_ids,
     selection_queryset,
 )
-from guanxi.customers.selectors import with_tags
 
 log = logging.getLogger(__name__)
 ACTION = "customers.exported"
@@ -280,12 +281,75 @@ def _rows(
     on_progress: Callable[[int], None] | None = None,
 ) -> Iterator[list[Any]]:
     zone = _zone(actor)
-    qs = with_tags(ordered(selection_queryset(actor, spec.selection), spec.selection.sort))
-    for n, customer in enumerate(qs.iterator(chunk_size=CHUNK), 1):
-        data = customer_to_dict(customer, actor)
+    qs = ordered(selection_queryset(actor, spec.selection), spec.selection.sort)
+    for n, customer in enumerate(_light_customers(qs), 1):
+        data = customer_to_dict(cast(Customer, customer), actor)
         yield [_cell(key, get(data), zone, xlsx=xlsx) for key, _h, get in columns]
         if on_progress is not None and n % 1000 == 0:
             on_progress(n)
+
+
+# Every stored column except the search index text (never output); owner and team names come joined.
+_VALUE_FIELDS = [f.attname for f in Customer._meta.concrete_fields if f.attname != "search_text"]
+
+
+class _Named:
+    """Stands in for the owner (``username``) or team (``name``) that ``customer_to_dict`` reads."""
+
+    __slots__ = ("name", "username")
+
+    def __init__(self, name: str) -> None:
+        self.name = self.username = name
+
+
+class _TagNames:
+    """Stands in for ``customer.tags`` (``.all()`` → objects with ``.name``), names already sorted."""
+
+    __slots__ = ("_tags",)
+
+    def __init__(self, names: list[str]) -> None:
+        self._tags = [_Named(n) for n in names]
+
+    def all(self) -> list[_Named]:
+        return self._tags
+
+
+def _light_customers(qs: Any) -> Iterator[SimpleNamespace]:
+    """The selected customers as plain attribute bags, ``CHUNK`` at a time, one tag query per chunk.
+
+    Building model instances and prefetching tags through related managers was ~60 % of an export;
+    rows from ``.values()`` with the same attribute names go through the same ``customer_to_dict``,
+    so masking has one implementation whichever way the rows were read.
+    """
+    rows = qs.values(*_VALUE_FIELDS, "owner__username", "team__name").iterator(chunk_size=CHUNK)
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            yield from _with_tag_names(batch)
+            batch = []
+    if batch:
+        yield from _with_tag_names(batch)
+
+
+def _with_tag_names(batch: list[dict[str, Any]]) -> Iterator[SimpleNamespace]:
+    names: dict[int, list[str]] = defaultdict(list)
+    links = (
+        CustomerTag.objects.filter(customer_id__in=[row["id"] for row in batch])
+        .order_by("tag__name")
+        .values_list("customer_id", "tag__name")
+    )
+    for customer_id, tag_name in links:
+        names[customer_id].append(tag_name)
+    for row in batch:
+        owner, team = row.pop("owner__username"), row.pop("team__name")
+        yield SimpleNamespace(
+            **row,
+            pk=row["id"],
+            owner=_Named(owner) if owner is not None else None,
+            team=_Named(team) if team is not None else None,
+            tags=_TagNames(names.get(row["id"], [])),
+        )
 
 
 def _zone(actor: Actor) -> ZoneInfo:
