@@ -45,7 +45,9 @@ contacts_router = Router(tags=["contacts"])
 tags_router = Router(tags=["tags"])
 
 
-class CustomerQuery(Schema):
+class CustomerFilterQuery(Schema):
+    """The list filters, shared by every endpoint that selects customers (the list, the export)."""
+
     q: str = Field(
         "", max_length=100, description="Search name, company, phone digits, email (≥ 2 characters)"
     )
@@ -65,6 +67,9 @@ class CustomerQuery(Schema):
     updated_after: dt.datetime | None = None
     updated_before: dt.datetime | None = None
     sort: str = Field("-id", description="id, created_at, updated_at or name; prefix - for descending")
+
+
+class CustomerQuery(CustomerFilterQuery):
     cursor: str = Field("", max_length=500)
     limit: int = Field(50, ge=1, le=200)
 

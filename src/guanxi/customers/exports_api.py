@@ -5,7 +5,6 @@ filters, ``ids``, ``view``), streams the file when it is small and answers 202 w
 is large. Thin: ``customers.exports`` does the work.
 """
 
-import datetime as dt
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -16,12 +15,15 @@ from guanxi.api.auth import actor_of
 from guanxi.api.idempotency import json_response
 from guanxi.api.problems import problem
 from guanxi.customers import exports
+from guanxi.customers.api import CustomerFilterQuery
 from guanxi.customers.selection import selection_from_params
 
 router = Router(tags=["exports"])
 
 
-class ExportQuery(Schema):
+class ExportQuery(CustomerFilterQuery):
+    """The list's filters, plus what to write and how."""
+
     format: str = Field("csv", pattern="^(csv|xlsx)$", description="csv (UTF-8 with BOM) or xlsx")
     columns: str = Field(
         "",
@@ -36,23 +38,6 @@ class ExportQuery(Schema):
     )
     ids: str = Field("", max_length=120_000, description="Only these customer ids (comma-separated)")
     view: str = Field("", max_length=100, description="A saved view's id or name supplies the filters")
-    q: str = Field("", max_length=100)
-    owner: str = ""
-    team: str = ""
-    tag: str = ""
-    industry: str = ""
-    province: str = ""
-    city: str = ""
-    kind: str = ""
-    lifecycle_stage: str = ""
-    value_tier: str = ""
-    grade: str = ""
-    external_id: str = ""
-    created_after: dt.datetime | None = None
-    created_before: dt.datetime | None = None
-    updated_after: dt.datetime | None = None
-    updated_before: dt.datetime | None = None
-    sort: str = "-id"
 
 
 class ColumnOut(Schema):
