@@ -128,15 +128,44 @@ def test_counts_are_capped(login: Any, people: Any, monkeypatch: Any) -> None:
 def test_list_query_count_is_fixed(login: Any, world: Any, make_customer: Any) -> None:
     client = login("manager")
     make_customer("owner", name="甲", tags=["x"])
-    client.get("/customers/")  # warm caches (distinct values)
+    with CaptureQueriesContext(connection) as cold:  # the count is not cached yet
+        assert client.get("/customers/").status_code == 200
     with CaptureQueriesContext(connection) as few:
         assert client.get("/customers/").status_code == 200
     for i in range(15):
         make_customer("owner" if i % 2 else "teammate", name=f"乙{i}", tags=["x", f"t{i}"])
+    with CaptureQueriesContext(connection) as recount:  # the new customers dropped the cached count
+        assert client.get("/customers/").status_code == 200
     with CaptureQueriesContext(connection) as many:
         assert client.get("/customers/").status_code == 200
     assert len(many) == len(few)
-    assert len(many) <= 16
+    assert len(recount) == len(few) + 1  # the capped count, once
+    assert len(cold) >= len(recount)
+    assert len(many) <= 15
+
+
+def _count_text(html: str) -> str:
+    start = html.index('id="result-count">') + len('id="result-count">')
+    return html[start : html.index("</span>", start)]
+
+
+def test_cached_count_follows_changes(
+    login: Any, world: Any, make_customer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from guanxi.customers.services import customer_delete
+
+    client = login("admin")
+    first = make_customer("owner", name="甲")
+    assert _count_text(client.get("/customers/").content.decode()) == "1 customer"
+    make_customer("owner", name="乙")  # a save: dropped at once
+    assert _count_text(client.get("/customers/").content.decode()) == "2 customers"
+    with django_capture_on_commit_callbacks(execute=True):  # an update() write: its event drops it
+        customer_delete(actor=world.actor("admin"), customer_id=first.pk, expected_version=first.version)
+    assert _count_text(client.get("/customers/").content.decode()) == "1 customer"
+    # A rep's count is cached apart from the admin's: the SQL carries the visibility.
+    make_customer("teammate", name="丙")
+    assert _count_text(login("owner").get("/customers/").content.decode()) == "1 customer"
+    assert _count_text(client.get("/customers/").content.decode()) == "2 customers"
 
 
 def test_column_chooser_is_saved_per_user(login: Any, world: Any, people: Any) -> None:

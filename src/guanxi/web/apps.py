@@ -11,7 +11,11 @@ class WebConfig(AppConfig):
         from guanxi.core.events import subscribe
         from guanxi.customers.exports import READY_EVENT
         from guanxi.customers.selection import register_saved_view_lookup
+        from guanxi.web import icons, page_cache
         from guanxi.web.export_wiring import notify_export_ready, saved_view_query
+
+        icons.install()
+        page_cache.connect()
 
         register_saved_view_lookup(saved_view_query)
         subscribe(READY_EVENT, notify_export_ready)

@@ -1,22 +1,22 @@
-"""Customer-list cells rendered in Python: one pass per row instead of a template if-chain per
-column keeps the list page's rendering cheap (50 rows × up to 14 columns). Labels and date formats
-are resolved once per page, not once per cell."""
+"""Customer-list rows rendered in Python: one pass per row instead of a template loop with a tag
+per cell keeps the list page's rendering cheap (50 rows × up to 14 columns). Labels, the detail
+URL, the company icon and the date formats are resolved once per page, not once per cell; relative
+times come from ``reltime`` (``naturaltime``'s text at a fraction of its cost)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.humanize.templatetags.humanize import naturaltime
-from django.utils import dateformat
-from django.utils.formats import get_format
-from django.utils.html import escape, format_html
+from django.urls import reverse
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from heroicons.templatetags.heroicons import heroicon_micro
 
 from guanxi.core.normalize import mask_email, mask_phone
 from guanxi.customers.models import Customer
+from guanxi.web.reltime import RelativeTime, ShortDateTime
 from guanxi.web.templatetags.guanxi_web import tag_style, user_label
 
 
@@ -25,8 +25,15 @@ class CellRenderer:
         self.columns = columns
         self.stages = {value: str(label) for value, label in Customer.Lifecycle.choices}
         self.tiers = {value: str(label) for value, label in Customer.ValueTier.choices}
-        self.short_date = get_format("SHORT_DATE_FORMAT")
-        self.short_datetime = get_format("SHORT_DATETIME_FORMAT")
+        self.short_date = ShortDateTime("SHORT_DATE_FORMAT")
+        self.short_datetime = ShortDateTime()
+        self.relative = RelativeTime()
+        # "/customers/<pk>/" split around a sentinel id: one reverse() per page instead of per row.
+        self.url_head, self.url_tail = reverse("customer_detail", args=[987654321]).split("987654321")
+        self.select_label = escape(_("Select"))
+        company = escape(_("Company"))
+        icon = heroicon_micro("building-office-2", size=12)
+        self.company_mark = f' <span class="kind" title="{company}">{icon}</span>'
         self.contacted_label = str(_("contacted %(when)s"))
         self.never_contacted = str(_("not contacted yet"))
         self.cells: dict[str, Callable[[Customer], Any]] = {
@@ -57,13 +64,27 @@ class CellRenderer:
                 for t in c.tags.all()
             ),
             "source": lambda c: escape(c.source),
-            "created_at": lambda c: escape(dateformat.format(localtime(c.created_at), self.short_date)),
-            "updated_at": lambda c: format_html(
-                '<span title="{}">{}</span>',
-                dateformat.format(localtime(c.updated_at), self.short_datetime),
-                naturaltime(c.updated_at),
+            "created_at": lambda c: escape(self.short_date(c.created_at)),
+            "updated_at": lambda c: (
+                f'<span title="{escape(self.short_datetime(c.updated_at))}">'
+                f"{escape(self.relative(c.updated_at))}</span>"
             ),
         }
+
+    def html(self, c: Customer) -> str:
+        """The whole ``<tr>``: selection box, name cell (link, company mark, title), then ``row``."""
+        name = escape(c.name)
+        title = f'<small class="muted"> {escape(c.title)}</small>' if c.title else ""
+        mark = self.company_mark if c.kind == "company" else ""
+        return (
+            f'<tr><td class="sel"><input type="checkbox" name="ids" value="{c.pk}" form="bulk"'
+            f' aria-label="{self.select_label} {name}"></td>'
+            f'<td class="name"><a href="{self.url_head}{c.pk}{self.url_tail}">{name}</a>{mark}{title}</td>'
+            f"{self.row(c)}</tr>"
+        )
+
+    def rows(self, customers: list[Customer]) -> SafeString:
+        return mark_safe("".join(self.html(c) for c in customers))  # every value escaped above
 
     def row(self, customer: Customer) -> SafeString:
         """The ``<td>`` cells after the name, every value escaped above, then the phone card."""
@@ -78,11 +99,8 @@ class CellRenderer:
         user chose for the wide table."""
         badges = self.cells["lifecycle_stage"](c) + self.cells["value_tier"](c) + self.cells["grade"](c)
         contacted = (
-            format_html(
-                '<span title="{}">{}</span>',
-                dateformat.format(localtime(c.last_contacted_at), self.short_datetime),
-                self.contacted_label % {"when": naturaltime(c.last_contacted_at)},
-            )
+            f'<span title="{escape(self.short_datetime(c.last_contacted_at))}">'
+            f"{escape(self.contacted_label % {'when': self.relative(c.last_contacted_at)})}</span>"
             if c.last_contacted_at
             else escape(self.never_contacted)
         )

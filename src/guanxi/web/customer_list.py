@@ -142,14 +142,12 @@ def customers(request: HttpRequest) -> HttpResponse:
         page, error = None, exc.detail
     chosen = _columns(request)
     columns = [key for key, _label in COLUMNS if key in chosen]
-    if page is not None:
-        renderer = CellRenderer(columns)
-        for customer in page.items:
-            customer.cells = renderer.row(customer)  # type: ignore[attr-defined]
+    row_html = CellRenderer(columns).rows(page.items) if page is not None and page.items else ""
     query = _active_query({**raw, **{f"cf.{k}": v for k, v in raw_custom.items()}}, sort)
     context: dict[str, Any] = {
         "section": "customers",
         "page": page,
+        "row_html": row_html,
         "error": error,
         "columns": columns,
         "column_choices": COLUMNS,
@@ -160,7 +158,7 @@ def customers(request: HttpRequest) -> HttpResponse:
     }
     if cursor and request.htmx:  # type: ignore[attr-defined]
         return render(request, "web/customers/list.html#rows", context)
-    context["count"], context["count_exact"] = queries.capped_count(qs)
+    context["count"], context["count_exact"] = queries.cached_capped_count(actor, qs)
     context["filtered"] = any(raw.values()) or bool(raw_custom)
     if request.htmx and request.htmx.target == "results":  # type: ignore[attr-defined]
         return render(request, "web/customers/list.html#results", context)
