@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import CommandError
@@ -103,26 +104,9 @@ class Command(GuanxiCommand):
         )
 
     def _web(self, options: dict[str, Any]) -> None:
-        import json
-
         from guanxi.bench.web import format_web_table, run_web_bench
 
-        only = {s.strip() for s in options["only"].split(",") if s.strip()}
-        try:
-            result = run_web_bench(
-                org_name=options["org"],
-                iterations=options["iterations"],
-                warmup=options["warmup"],
-                only=only,
-                max_seconds=options["max_seconds"],
-                log=None if options["json"] else self.stderr.write,
-            )
-        except LookupError as exc:
-            raise CommandError(str(exc)) from None
-        if options["output"]:
-            with open(options["output"], "w", encoding="utf-8") as fh:
-                json.dump(result, fh, ensure_ascii=False, indent=2)
-        self.emit(options, result, format_web_table(result))
+        self._latency(options, run_web_bench, format_web_table)
 
     def _generate(self, options: dict[str, Any]) -> None:
         from guanxi.bench.load import bench_users, load_customers
@@ -168,13 +152,22 @@ class Command(GuanxiCommand):
         )
 
     def _api(self, options: dict[str, Any]) -> None:
-        import json
-
         from guanxi.bench.api import format_table, run_api_bench
+
+        self._latency(options, run_api_bench, format_table)
+
+    def _latency(
+        self,
+        options: dict[str, Any],
+        run: Callable[..., dict[str, Any]],
+        table: Callable[[dict[str, Any]], str],
+    ) -> None:
+        """The API and web benchmarks: same options, same JSON output, their own table."""
+        import json
 
         only = {s.strip() for s in options["only"].split(",") if s.strip()}
         try:
-            result = run_api_bench(
+            result = run(
                 org_name=options["org"],
                 iterations=options["iterations"],
                 warmup=options["warmup"],
@@ -187,4 +180,4 @@ class Command(GuanxiCommand):
         if options["output"]:
             with open(options["output"], "w", encoding="utf-8") as fh:
                 json.dump(result, fh, ensure_ascii=False, indent=2)
-        self.emit(options, result, format_table(result))
+        self.emit(options, result, table(result))
