@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import zoneinfo
 from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.templatetags.static import static
@@ -158,17 +160,42 @@ def test_month_starts_cross_the_year() -> None:
 
 
 def test_query_count_does_not_grow_with_customers(
-    login: Any, world: Any, make_customer: Any, spread: Any
+    login: Any, world: Any, make_customer: Any, spread: Any, monkeypatch: Any
 ) -> None:
+    from guanxi.web import overview
+
+    monkeypatch.setattr(overview, "OVERVIEW_SECONDS", 0)  # count the computation, not the cache
     client = login("manager")
     client.get(URL)
     with CaptureQueriesContext(connection) as few:
         client.get(URL)
+    n_few = len(few)  # now: the captured list is a view of a log the next request resets
     for i in range(12):
         make_customer("owner" if i % 2 else "teammate", name=f"新{i}", province=f"省{i}", grade="ABCD"[i % 4])
     with CaptureQueriesContext(connection) as many:
         client.get(URL)
-    assert len(few) == len(many) <= 11  # shell 5 + share probe + 4 aggregates + owner names
+    n_many = len(many)
+    assert n_few == n_many <= 11  # shell 5 + share probe + 4 aggregates + owner names
+    monkeypatch.setattr(overview, "OVERVIEW_SECONDS", 300)
+    client.get(URL)
+    with CaptureQueriesContext(connection) as cached:
+        client.get(URL)
+    assert len(cached) == n_many - 5  # the share probe, 4 aggregates and owner names are cached
+
+
+def test_overview_is_cached_per_visibility_scope_and_says_since_when(
+    login: Any, world: Any, make_customer: Any, spread: Any
+) -> None:
+    owner, manager = login("owner"), login("manager")
+    assert 'id="kpi-total">2<' in owner.get(URL).content.decode()
+    assert 'id="kpi-total">3<' in manager.get(URL).content.decode()
+    make_customer("owner", name="后来的")
+    html = owner.get(URL).content.decode()
+    assert 'id="kpi-total">2<' in html  # as of the first visit, and the page says so
+    as_of = html[html.index('id="overview-as-of">') :]
+    assert re.search(r"as of \d\d:\d\d\.", as_of[:200])
+    cache.clear()
+    assert 'id="kpi-total">3<' in owner.get(URL).content.decode()
 
 
 def test_page_loads_plotly_from_the_local_package(login: Any, spread: Any) -> None:

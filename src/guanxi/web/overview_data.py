@@ -47,7 +47,7 @@ def month_starts(today: dt.date, n: int = MONTHS) -> list[dt.date]:
     return out[::-1]
 
 
-def _zone(actor: Actor) -> dt.tzinfo:
+def org_zone(actor: Actor) -> dt.tzinfo:
     try:
         return zoneinfo.ZoneInfo(actor.org.time_zone or "Asia/Shanghai")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -72,7 +72,7 @@ def customer_overview(*, actor: Actor, now: dt.datetime | None = None) -> Overvi
         for row in base.values("province").annotate(n=Count("pk")).order_by("-n", "province")
     ]
 
-    zone = _zone(actor)
+    zone = org_zone(actor)
     today = timezone.localtime(now or timezone.now(), zone).date()
     starts = month_starts(today)
     bounds = [dt.datetime.combine(d, dt.time.min, tzinfo=zone) for d in starts]

@@ -58,6 +58,11 @@ class Command(GuanxiCommand):
         web.add_argument("--max-seconds", type=float, default=60.0, help="stop a scenario after this long")
         web.add_argument("--only", default="", help="comma-separated scenario names to run")
         web.add_argument("--output", default="", help="also write the JSON result to this file")
+        web.add_argument(
+            "--cold",
+            action="store_true",
+            help="clear the page caches (count, pickers, overview) before each request",
+        )
         self.add_json_flag(web)
 
         imp = sub.add_parser("import", help="import a generated N-row CSV; compare with a raw bulk insert")
@@ -174,6 +179,7 @@ class Command(GuanxiCommand):
                 only=only,
                 max_seconds=options["max_seconds"],
                 log=None if options["json"] else self.stderr.write,
+                **({"cold": True} if options.get("cold") else {}),
             )
         except LookupError as exc:
             raise CommandError(str(exc)) from None
