@@ -1,4 +1,4 @@
-"""A NUL byte in a query parameter is refused with 400 on every back end (PostgreSQL text cannot hold it)."""
+"""A NUL byte in a query parameter is refused (API 422, web 400): PostgreSQL text cannot hold one."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ from guanxi.core.models import AuditEvent
         ("/customers", {"tag\x00": "vip"}),
     ],
 )
-def test_api_answers_400_naming_the_parameter(
+def test_api_answers_422_naming_the_parameter(
     world: Any, make_customer: Any, path: str, params: dict[str, str]
 ) -> None:
     api = world.api("admin")
     before = AuditEvent.objects.count()
     response = api.get(path, params)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
     assert body["errors"][0]["code"] == "nul_byte"

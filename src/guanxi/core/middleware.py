@@ -35,7 +35,7 @@ class NulByteGuardMiddleware:
     """Refuses query parameters that carry a NUL byte, before any view sees them.
 
     PostgreSQL text cannot hold U+0000, so a filter such as ``?q=%00`` would otherwise reach the
-    database and fail there as a 500; SQLite would accept it. One 400 at the door keeps both
+    database and fail there as a 500; SQLite would accept it. One refusal at the door keeps both
     back ends answering the same, and names the parameter so a client can fix its request.
     """
 
@@ -55,7 +55,7 @@ class NulByteGuardMiddleware:
             from guanxi.api.problems import problem
 
             return problem(
-                400,
+                422,  # like every other invalid query parameter of the API
                 f"Query parameter {name!r} contains a NUL byte.",
                 errors=[{"field": name, "message": "NUL bytes (\\x00) are not allowed.", "code": "nul_byte"}],
             )
