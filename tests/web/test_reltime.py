@@ -47,3 +47,18 @@ def test_short_datetime_matches_the_date_filter(language: str, zone: str) -> Non
             for value in values:
                 expected = dateformat.format(timezone.localtime(value), get_format(name))
                 assert short(value) == expected
+
+
+def test_timeline_times_read_as_before(login: Any, make_customer: Any) -> None:
+    from django.contrib.humanize.templatetags.humanize import naturaltime
+    from django.utils.formats import localize
+
+    from guanxi.core.models import AuditEvent
+
+    customer = make_customer("owner", name="张伟")
+    when = timezone.now() - dt.timedelta(days=3, hours=5)
+    AuditEvent.objects.filter(object_id=str(customer.pk)).update(created_at=when)
+    html = login("owner").get(f"/customers/{customer.pk}/").content.decode()
+    with timezone.override("Asia/Shanghai"), translation.override("en"):
+        expected = f'<time title="{localize(timezone.template_localtime(when))}">{naturaltime(when)}</time>'
+    assert expected in html, html[html.index('<ol class="timeline">') :][:600]

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.formats import localize
 from django.utils.text import capfirst
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import AuditEvent, CustomFieldDefinition
 from guanxi.core.normalize import mask_email, mask_phone, mask_text
 from guanxi.customers.models import Customer
+from guanxi.web.reltime import RelativeTime
 
 ACTIONS = {
     "create": _("created this customer"),
@@ -155,6 +158,8 @@ class FeedItem:
     kind_label: Any = ""
     body: str = ""
     extra: dict[str, Any] | None = None
+    when: str = ""  # ``at|naturaltime``, resolved once per page (``reltime``)
+    at_title: str = ""  # ``{{ at }}``: the full date and time in the organisation's zone
 
 
 def _activity_kinds() -> dict[str, Any]:
@@ -169,6 +174,7 @@ def feed(items: list[Any], defs: list[CustomFieldDefinition]) -> list[FeedItem]:
     """``customers.timeline.customer_timeline`` items → what the timeline tab shows."""
     custom_labels = {d.key: d.label for d in defs}
     kinds = _activity_kinds()
+    relative = RelativeTime()
     out = []
     for item in items:
         if item.source == "audit":
@@ -186,6 +192,8 @@ def feed(items: list[Any], defs: list[CustomFieldDefinition]) -> list[FeedItem]:
                     actor=item.actor,
                     verb=ACTIONS.get(item.kind, item.kind),
                     labels=[field_label(n, custom_labels) for n in names],
+                    when=relative(item.at),
+                    at_title=localize(template_localtime(item.at)),
                 )
             )
         else:
@@ -199,6 +207,8 @@ def feed(items: list[Any], defs: list[CustomFieldDefinition]) -> list[FeedItem]:
                     kind_label=kinds.get(item.kind, item.kind),
                     body=item.body,
                     extra=item.data,
+                    when=relative(item.at),
+                    at_title=localize(template_localtime(item.at)),
                 )
             )
     return out
