@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from guanxi.core.models import AuditEvent, Job
 from guanxi.customers.models import Customer, CustomerIdentifier, SearchGram
@@ -262,3 +263,18 @@ def test_events_go_out_after_commit_per_customer_and_per_import(world: Any, tmp_
     assert sorted(p["customer_id"] for p in created) == sorted(Customer.objects.values_list("pk", flat=True))
     assert all(p["job_id"] == job.pk and p["via"] == "import" for p in created)
     assert [p["created"] for n, p in seen if n == "customers.imported"] == [2]
+
+
+def test_customers_in_the_recycle_bin(world: Any, make_customer: Any, tmp_path: Path) -> None:
+    """An external id held by a deleted customer rejects the row (the id stays taken); a deleted
+    customer's phone matches nothing, so that row is created as a new customer."""
+    binned = make_customer("admin", name="甲", external_id="E1", phone="13800000001")
+    Customer.objects.filter(pk=binned.pk).update(deleted_at=timezone.now())
+    path = write_csv(
+        tmp_path / "u.csv", [["甲", "", "", "", "E1", ""], ["乙", "13800000001", "", "", "", ""]]
+    )
+    job = run_import(world, "admin", path, mode="upsert")
+    assert (job.result["created"], job.result["updated"], job.result["rejected"]) == (1, 0, 1)
+    assert job.result["errors"][0]["row"] == 2 and job.result["errors"][0]["column"] == "external_id"
+    assert "recycle bin" in job.result["errors"][0]["message"]
+    assert names(world) == ["乙", "甲"]

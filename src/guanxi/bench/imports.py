@@ -3,8 +3,10 @@
 1. ``write_csv`` writes N generated customers (``bench.generate``: Chinese names, mobiles written
    three ways, pinyin emails, companies, places, birthdays, tags, external ids) as a CSV with the
    Chinese headers people export from other systems.
-2. The import runs as ``guanxi import customers FILE --json`` in a child process (wall time, and
-   the peak RSS of the child and its forked cleaner from ``getrusage(RUSAGE_CHILDREN)``).
+2. The import runs as ``guanxi import customers FILE --json`` in a child process: wall time, its
+   CPU time (user + sys of the child and the cleaner workers it reaped, from ``wait4``) and the
+   memory of the process tree sampled from ``/proc`` (``process_memory.TreeMemory``: why not
+   ``getrusage``'s ``ru_maxrss`` is explained there).
 3. The reference writes the same rows with the same raw writer and no validation, matching or
    normalisation beyond what the columns need (``reference_insert``): the floor a database allows.
 """
@@ -14,9 +16,9 @@ from __future__ import annotations
 import csv
 import json
 import os
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from guanxi.bench.generate import CustomerGenerator
+from guanxi.bench.process_memory import TreeMemory
 from guanxi.core.services import membership_upsert, organization_create
 from guanxi.customers.bulkwrite import CUSTOMER_COLUMNS, bulk_writer
 
@@ -75,35 +78,29 @@ def _fresh_org(name: str) -> tuple[int, int]:
 
 
 def run_import(path: Path, org: str, *, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
-    """``guanxi import customers`` in a child process; its JSON plus wall time and peak RSS."""
+    """``guanxi import customers`` in a child process: its JSON plus wall time, CPU time and the
+    peak memory of its process tree (the CLI and its forked cleaner workers)."""
     _fresh_org(org)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "guanxi.cli",
-            "import",
-            "customers",
-            str(path),
-            "--org",
-            org,
-            "--json",
-            "--queue-index",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(extra_env or {})},
-        check=False,
-    )
-    seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if done.returncode != 0:
-        raise RuntimeError(f"import failed: {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    command = [sys.executable, "-m", "guanxi.cli", "import", "customers", str(path), "--org", org, "--json",
+               "--queue-index"]  # fmt: skip
+    # stdout to a file, not a pipe: the child's JSON can outgrow a pipe while we wait4() for it.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=err, env={**os.environ, **(extra_env or {})})
+        memory = TreeMemory(child.pid)
+        memory.start()
+        _pid, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        memory.stop()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if child.returncode != 0:
+        raise RuntimeError(f"import failed: {stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     result["wall_seconds"] = round(seconds, 2)
-    result["peak_rss_mb"] = round(max(peak_kb, before) / 1024, 1) if peak_kb > before else None
+    result["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 2)
+    result |= memory.summary()
     return result
 
 
@@ -131,7 +128,7 @@ def reference_insert(path: Path, org: str) -> dict[str, Any]:
     source_index = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
     with path.open("rb") as raw:
         expected = sum(block.count(b"\n") for block in iter(lambda: raw.read(1 << 20), b"")) - 1
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     rows = 0
     with transaction.atomic(), path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
@@ -159,7 +156,11 @@ def reference_insert(path: Path, org: str) -> dict[str, Any]:
             writer.customers(customers)
             writer.identifiers(idents)
             rows += len(block)
-    return {"rows": rows, "seconds": round(time.perf_counter() - started, 2)}
+    return {
+        "rows": rows,
+        "seconds": round(time.perf_counter() - started, 2),
+        "cpu_seconds": round(time.process_time() - cpu_started, 2),  # this process only (no server)
+    }
 
 
 def load_average() -> list[float]:
@@ -176,20 +177,27 @@ def run_import_bench(*, rows: int, workdir: Path, seed: int = 7, log: Any = None
             log(f"wrote {path} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
     load_before = load_average()
     imported = run_import(path, "bench-import")
+    load_after_import = load_average()
     if log:
-        log(f"import: {imported['wall_seconds']} s, peak RSS {imported['peak_rss_mb']} MB")
+        log(
+            f"import: {imported['wall_seconds']} s wall, {imported['cpu_seconds']} s CPU, peak RSS of the "
+            f"process tree {imported['peak_rss_mb']} MB (PSS {imported['peak_pss_mb']} MB), per process "
+            f"{imported['peak_process_rss_mb']}"
+        )
     reference = reference_insert(path, "bench-import-ref")
     if log:
-        log(f"reference raw insert: {reference['seconds']} s")
+        log(f"reference raw insert: {reference['seconds']} s wall, {reference['cpu_seconds']} s CPU")
     import_seconds = float(imported.get("import_seconds") or imported["wall_seconds"])
     return {
         "database": connection.vendor,
         "rows": rows,
         "file_mb": round(path.stat().st_size / 1e6, 1),
         "load_average_before": load_before,
+        "load_average_after_import": load_after_import,
         "load_average_after": load_average(),
         "import": imported | {"errors": imported.get("errors", [])[:5]},
         "import_seconds": import_seconds,
         "reference_seconds": reference["seconds"],
+        "reference_cpu_seconds": reference["cpu_seconds"],
         "ratio": round(import_seconds / reference["seconds"], 2) if reference["seconds"] else None,
     }

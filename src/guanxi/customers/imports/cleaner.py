@@ -47,13 +47,27 @@ class Prepared:
     tuple_: tuple[Any, ...] | None = None  # a customers row without its id, ready for the writer
     search_text: str = ""
     can_create: bool = True  # False: cleaned as an update only (no name), so it must match a customer
+    keys: list[tuple[str, str]] | None = None  # identity_keys(), worked out once
 
     def identity_keys(self) -> list[tuple[str, str]]:
         """What identifies the customer: external id, normalised phones, normalised emails."""
-        keys = [("external_id", self.cleaned["external_id"])] if self.cleaned.get("external_id") else []
-        keys += [("phone", p["e164"]) for p in self.cleaned.get("phones", [])]
-        keys += [("email", e["value"]) for e in self.cleaned.get("emails", [])]
-        return keys
+        if self.keys is None:
+            cleaned = self.cleaned
+            keys = [("external_id", cleaned["external_id"])] if cleaned.get("external_id") else []
+            keys += [("phone", p["e164"]) for p in cleaned.get("phones", ())]
+            keys += [("email", e["value"]) for e in cleaned.get("emails", ())]
+            self.keys = keys
+        return self.keys
+
+    def slim(self, mode: str) -> Prepared:
+        """Drop what the parent will not read before a worker sends the row back (pickling is paid
+        twice, in the worker and in the parent): the keys are kept, the cleaned values are not, and
+        the mapped input only where a row may update a customer (it is cleaned again then)."""
+        self.identity_keys()
+        self.cleaned = {}
+        if mode == "create":
+            self.data = {}
+        return self
 
 
 @dataclass
@@ -68,34 +82,57 @@ class CleanContext:
     mode: str = "create"
 
 
+class TuplePlan:
+    """``customers_customer`` rows in ``CUSTOMER_COLUMNS`` order (without the leading id), built from
+    a template of the columns' defaults and the chunk's fixed values: a row only writes the columns
+    its cleaned values have, converted by the column's kind (JSON text, ISO date, 0/1 on SQLite)."""
+
+    def __init__(self, ctx: CleanContext, stamp: str) -> None:
+        fixed = {
+            "organization_id": ctx.actor.org_id,
+            "created_by_id": ctx.actor.user.pk,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "version": 1,
+        }
+        self.pg = ctx.pg
+        self.position = {c: i for i, c in enumerate(_COLUMNS) if c not in fixed and c != "search_text"}
+        self.search_at = _COLUMNS.index("search_text")
+        template = [fixed[c] if c in fixed else _DEFAULTS.get(c) for c in _COLUMNS]
+        for column, i in self.position.items():
+            template[i] = self._convert(column, template[i])
+        self.template = template
+
+    def _convert(self, column: str, value: Any) -> Any:
+        if column in JSON_COLUMNS:
+            return _dumps(value if value is not None else ({} if column == "custom" else []))
+        if column == "birthday":
+            return value.isoformat() if value else None
+        if column in BOOL_COLUMNS and not self.pg:
+            return int(bool(value))
+        return value
+
+    def row(self, values: dict[str, Any], search_text: str) -> tuple[Any, ...]:
+        row = self.template.copy()
+        position, convert = self.position, self._convert
+        for column, value in values.items():
+            i = position.get(column)
+            if i is not None:
+                row[i] = value if column in _PLAIN else convert(column, value)
+        row[self.search_at] = search_text
+        return tuple(row)
+
+
 def customer_tuple(
     values: dict[str, Any], *, ctx: CleanContext, stamp: str, search_text: str
 ) -> tuple[Any, ...]:
     """A ``customers_customer`` row in ``CUSTOMER_COLUMNS`` order, without the leading id."""
-    fixed = {
-        "organization_id": ctx.actor.org_id,
-        "created_by_id": ctx.actor.user.pk,
-        "created_at": stamp,
-        "updated_at": stamp,
-        "search_text": search_text,
-        "version": 1,
-    }
-    row: list[Any] = [fixed[c] if c in fixed else values.get(c, _DEFAULTS.get(c)) for c in _COLUMNS]
-    for i, column in _JSON_AT:
-        value = row[i]
-        row[i] = json.dumps(value if value is not None else ({} if column == "custom" else []))
-    birthday = row[_BIRTHDAY_AT]
-    row[_BIRTHDAY_AT] = birthday.isoformat() if birthday else None
-    if not ctx.pg:
-        for i in _BOOL_AT:
-            row[i] = int(bool(row[i]))
-    return tuple(row)
+    return TuplePlan(ctx, stamp).row(values, search_text)
 
 
 _COLUMNS = CUSTOMER_COLUMNS[1:]
-_JSON_AT = [(i, c) for i, c in enumerate(_COLUMNS) if c in JSON_COLUMNS]
-_BOOL_AT = [i for i, c in enumerate(_COLUMNS) if c in BOOL_COLUMNS]
-_BIRTHDAY_AT = _COLUMNS.index("birthday")
+_PLAIN = frozenset(c for c in _COLUMNS if c not in JSON_COLUMNS | BOOL_COLUMNS | {"birthday"})
+_dumps = json.JSONEncoder().encode  # json.dumps() without its keyword checks: the same text
 
 
 def prepare(ctx: CleanContext, chunk: list[SourceRow]) -> list[Prepared]:
@@ -103,6 +140,7 @@ def prepare(ctx: CleanContext, chunk: list[SourceRow]) -> list[Prepared]:
     now = timezone.now()
     today = timezone.localdate(now)
     stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f") + ("+00" if ctx.pg else "")
+    plan = TuplePlan(ctx, stamp)
     out = []
     for row, values in chunk:
         data, errors = ctx.mapper.to_input(row, values)
@@ -143,9 +181,7 @@ def prepare(ctx: CleanContext, chunk: list[SourceRow]) -> list[Prepared]:
                     emails=[e["value"] for e in cleaned.values.get("emails", [])],
                     wechat=cleaned.values.get("wechat", ""),
                 )
-                item.tuple_ = customer_tuple(
-                    cleaned.values, ctx=ctx, stamp=stamp, search_text=item.search_text
-                )
+                item.tuple_ = plan.row(cleaned.values, item.search_text)
         out.append(item)
     return out
 
@@ -163,7 +199,7 @@ def _prepare_in_worker(chunk: list[SourceRow]) -> list[Prepared]:
         gc.freeze()
     assert _worker_context is not None
     try:
-        return prepare(_worker_context, chunk)
+        return [item.slim(_worker_context.mode) for item in prepare(_worker_context, chunk)]
     finally:
         gc.collect()
 
