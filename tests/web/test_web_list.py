@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from guanxi.core.models import AuditEvent
-from guanxi.customers.models import Customer
+from guanxi.customers.models import Customer, Tag
 from guanxi.web import queries
 from guanxi.web.models import SavedView, UserPreference
 from tests.web.conftest import htmx
@@ -138,11 +138,28 @@ def test_list_query_count_is_fixed(login: Any, world: Any, make_customer: Any) -
     few = queries_of_one_page()
     for i in range(15):
         make_customer("owner" if i % 2 else "teammate", name=f"乙{i}", tags=["x", f"t{i}"])
-    recount = queries_of_one_page()  # the new customers dropped the cached count
+    recount = queries_of_one_page()  # the new customers (and tags) dropped the cached entries
     many = queries_of_one_page()
-    assert many == few <= 15
-    assert recount == few + 1  # the capped count, once
+    assert many == few <= 11
+    assert recount == few + 5  # once: the capped count, members, teams, tags, saved views
     assert cold >= recount
+
+
+def test_pickers_follow_changes(login: Any, world: Any, people: Any) -> None:
+    from guanxi.web.services import saved_view_create
+
+    client = login("admin")
+    html = client.get("/customers/").content.decode()
+    assert "<option>重点客户</option>" in html and "新标签" not in html
+    Tag.objects.create(organization=world.org, name="新标签")
+    owner = world.members["owner"].user
+    owner.first_name, owner.last_name = "小", "明"
+    owner.save()
+    saved_view_create(actor=world.actor("admin"), name="广东客户", query="province=广东", shared=False)
+    html = client.get("/customers/").content.decode()
+    assert "<option>新标签</option>" in html
+    assert '<option value="owner">' + owner.get_full_name() + "</option>" in html
+    assert "广东客户" in html
 
 
 def _count_text(html: str) -> str:

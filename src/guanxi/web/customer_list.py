@@ -163,11 +163,9 @@ def customers(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "results":  # type: ignore[attr-defined]
         return render(request, "web/customers/list.html#results", context)
     context.update(
-        members=queries.org_members(actor),
-        teams=queries.org_teams(actor),
-        tags=queries.org_tags(actor),
+        **queries.list_pickers(actor),
         distinct=queries.distinct_values(actor),
-        views=queries.saved_views(actor),
+        views=queries.cached_saved_views(actor),
         sorts=SORTS,
         lifecycles=Customer.Lifecycle.choices,
         tiers=[c for c in Customer.ValueTier.choices if c[0]],

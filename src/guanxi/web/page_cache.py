@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Model, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -96,6 +97,14 @@ def _on_model_change(sender: type[Model], instance: Model, **kwargs: Any) -> Non
     bump(_org_of(instance))
 
 
+def _on_user_change(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    """A renamed user changes the owner picker of every organisation they belong to."""
+    from guanxi.core.models import Membership
+
+    for org_id in Membership.objects.filter(user_id=instance.pk).values_list("organization_id", flat=True):
+        bump(org_id)
+
+
 def _on_event(name: str, payload: dict[str, Any]) -> None:
     org_id = payload.get("org_id") or payload.get("organization_id")
     if isinstance(org_id, int):
@@ -113,6 +122,7 @@ def connect() -> None:
         uid = f"gx-web-page-cache-{model.__name__}"
         post_save.connect(_on_model_change, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(_on_model_change, sender=model, dispatch_uid=f"{uid}-delete")
+    post_save.connect(_on_user_change, sender=get_user_model(), dispatch_uid="gx-web-page-cache-user")
     m2m_changed.connect(_on_model_change, sender=Customer.tags.through, dispatch_uid="gx-web-page-cache-tags")
     for name in EVENTS:
         subscribe(name, _on_event)

@@ -37,6 +37,29 @@ def cached_capped_count(actor: Actor, qs: QuerySet[Customer]) -> tuple[int, bool
     )
 
 
+def list_pickers(actor: Actor) -> dict[str, Any]:
+    """What the list's owner, team and tag pickers offer, as plain values, cached per organisation
+    until one of its memberships, users, teams or tags changes (``page_cache``)."""
+
+    def compute() -> dict[str, Any]:
+        return {
+            "members": [
+                (m.user.get_username(), str(m.user.get_full_name() or m.user.get_username()))
+                for m in org_members(actor)
+            ],
+            "teams": [t.name for t in org_teams(actor)],
+            "tags": [t.name for t in org_tags(actor)],
+        }
+
+    return page_cache.cached(actor.org, "pickers", compute, page_cache.PICKER_SECONDS)
+
+
+def cached_saved_views(actor: Actor) -> list[SavedView]:
+    return page_cache.cached(
+        actor.org, f"views:{actor.user.pk}", lambda: saved_views(actor), page_cache.PICKER_SECONDS
+    )
+
+
 def org_members(actor: Actor) -> list[Membership]:
     return list(
         Membership.objects.select_related("user")

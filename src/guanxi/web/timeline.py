@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.formats import localize
 from django.utils.text import capfirst
-from django.utils.timezone import template_localtime
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import AuditEvent, CustomFieldDefinition
@@ -193,7 +193,7 @@ def feed(items: list[Any], defs: list[CustomFieldDefinition]) -> list[FeedItem]:
                     verb=ACTIONS.get(item.kind, item.kind),
                     labels=[field_label(n, custom_labels) for n in names],
                     when=relative(item.at),
-                    at_title=localize(template_localtime(item.at)),
+                    at_title=localize(localtime(item.at)),
                 )
             )
         else:
@@ -208,7 +208,7 @@ def feed(items: list[Any], defs: list[CustomFieldDefinition]) -> list[FeedItem]:
                     body=item.body,
                     extra=item.data,
                     when=relative(item.at),
-                    at_title=localize(template_localtime(item.at)),
+                    at_title=localize(localtime(item.at)),
                 )
             )
     return out
