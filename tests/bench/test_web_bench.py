@@ -38,6 +38,13 @@ def test_bench_web_runs_every_scenario(db: Any, settings: Any) -> None:
     only = "list: sort name A→Z"
     call_command("bench", "web", "--iterations", "1", "--warmup", "0", "--only", only, stdout=io.StringIO())
     assert Customer.objects.filter(external_id=BUSY_EXTERNAL_ID).count() == 1
+    # --cold drops the page caches before each request: the count is read every time.
+    out = io.StringIO()
+    call_command(
+        "bench", "web", "--iterations", "2", "--warmup", "0", "--only", only, "--cold", "--json", stdout=out
+    )
+    (row,) = json.loads(out.getvalue())["results"]
+    assert row["cold"] and row["cpu_p50_ms"] > 0 and row["queries_warm"] < row["queries"]
 
 
 def test_bench_web_needs_a_loaded_organisation(db: Any) -> None:
