@@ -53,8 +53,19 @@ MATCH_KEYS = ("external_id", "phone", "email")
 CHUNK_ROWS = int(os.environ.get("GUANXI_IMPORT_CHUNK_ROWS", "5000"))
 INLINE_INDEX_LIMIT = 5_000  # more created rows than this: search grams in a follow-up job
 POOL_MIN_ROWS = 20_000  # from this many rows, clean in forked worker processes
-# Cleaner processes for a large import; the parent reads, matches and writes meanwhile.
-WORKERS = int(os.environ.get("GUANXI_IMPORT_WORKERS", "0")) or min(os.cpu_count() or 1, 4)
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (a taskset or cpuset can leave fewer than the host has)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+# Cleaner processes for a large import, while the parent reads, matches and writes; at most 4:
+# each worker holds ~40 MB of its own besides the pages it shares with the parent.
+WORKERS = int(os.environ.get("GUANXI_IMPORT_WORKERS", "0")) or min(_usable_cpus(), 4)
 MAX_JOB_ERRORS = 1_000
 COLLECT_EVERY = 10  # chunks between two cyclic garbage collections during an import
 BATCH = 5_000  # values per IN (…) lookup  # kept on the Job; the error file has all of them
