@@ -5,11 +5,11 @@ times come from ``reltime`` (``naturaltime``'s text at a fraction of its cost)."
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
 from django.urls import reverse
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from heroicons.templatetags.heroicons import heroicon_micro
@@ -18,6 +18,12 @@ from guanxi.core.normalize import mask_email, mask_phone
 from guanxi.customers.models import Customer
 from guanxi.web.reltime import RelativeTime, ShortDateTime
 from guanxi.web.templatetags.guanxi_web import tag_style, user_label
+
+
+def escape(value: object) -> str:
+    """``django.utils.html.escape`` without its lazy-string wrapper (the same ``html.escape``
+    underneath, so the same output): called ~450 times per page, the wrapper was a third of it."""
+    return html.escape(str(value))
 
 
 class CellRenderer:

@@ -18,18 +18,28 @@ from django.utils import dateformat
 from django.utils.formats import get_format
 from django.utils.timesince import timesince
 from django.utils.timezone import get_current_timezone, is_aware
+from django.utils.translation import get_language
 
 # Format characters that change within a minute: with none of them the text is cached per minute.
 _SUB_MINUTE = set("sucrUBv")
 
 
+# Resolved texts per (language, unit): "3 days", "5 minutes ago" … The numbers are small (< 60
+# seconds or minutes, < 24 hours, a few years), so these stay a few hundred strings per language;
+# kept for the process, not per page, because a page of 50 rows hits most of them only once.
+_MEMOS: dict[tuple[str, str, str], dict[int, str]] = {}
+# Formatted minutes per (language, format, zone); dropped wholesale when it grows past _MINUTES_MAX.
+_MINUTES: dict[tuple[str, str, str], dict[tuple[dt.datetime, dt.timedelta | None], str]] = {}
+_MINUTES_MAX = 20_000
+
+
 class _Memo:
     """A lazy ``ngettext`` template resolved once per number (``%`` is all timesince needs)."""
 
-    def __init__(self, lazy: Any, key: str) -> None:
+    def __init__(self, lazy: Any, key: str, name: str) -> None:
         self.lazy = lazy
         self.key = key
-        self.memo: dict[int, str] = {}
+        self.memo = _MEMOS.setdefault((get_language() or "", name, key), {})
 
     def __mod__(self, params: dict[str, int]) -> str:
         n = params[self.key]
@@ -49,7 +59,7 @@ class RelativeTime:
         self.future_day = str(strings["future-day"])
         self.now_text = str(strings["now"])
         self.units = {
-            name: _Memo(strings[name], "count")
+            name: _Memo(strings[name], "count", name)
             for name in (
                 "past-second",
                 "past-minute",
@@ -59,8 +69,12 @@ class RelativeTime:
                 "future-hour",
             )
         }
-        self.past_parts = {k: _Memo(v, "num") for k, v in NaturalTimeFormatter.past_substrings.items()}
-        self.future_parts = {k: _Memo(v, "num") for k, v in NaturalTimeFormatter.future_substrings.items()}
+        self.past_parts = {
+            k: _Memo(v, "num", f"past-{k}") for k, v in NaturalTimeFormatter.past_substrings.items()
+        }
+        self.future_parts = {
+            k: _Memo(v, "num", f"future-{k}") for k, v in NaturalTimeFormatter.future_substrings.items()
+        }
 
     def __call__(self, value: dt.datetime) -> str:
         now = self.now if is_aware(value) else dt.datetime.now()
@@ -88,7 +102,9 @@ class ShortDateTime:
         self.format = str(get_format(format_name))
         self.zone = get_current_timezone()
         self.per_minute = not (_SUB_MINUTE & set(self.format))
-        self.memo: dict[tuple[dt.datetime, dt.timedelta | None], str] = {}
+        self.memo = _MINUTES.setdefault((get_language() or "", self.format, str(self.zone)), {})
+        if len(self.memo) > _MINUTES_MAX:
+            self.memo.clear()
 
     def __call__(self, value: dt.datetime) -> str:
         local = value.astimezone(self.zone) if is_aware(value) else value
