@@ -9,6 +9,11 @@ lives when nothing signals: ``customer.created`` is not listened to, because imp
 per row, so a bulk API create shows in the count after at most ``COUNT_SECONDS`` (the rows
 themselves are never cached). Keys also carry the organisation's creation time, so a database
 rebuilt with the same ids (tests) never meets an entry of its predecessor.
+
+The cache is per process with the default local-memory backend: a change made in another process
+(an import finishing in the job worker, a second web worker) does not replace this process's token,
+so there the time-outs — one minute for counts and pickers — are the bound. Point ``CACHES`` at a
+shared backend to make the invalidation global.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 T = TypeVar("T")
 COUNT_SECONDS = 60
-PICKER_SECONDS = 300
+PICKER_SECONDS = 60  # also the bound when a change happens in another process (a job worker)
 _PREFIX = "gx:web:gen:"
 # Writes that do not go through ``Model.save()`` but announce themselves (guanxi.core.events).
 EVENTS = (
