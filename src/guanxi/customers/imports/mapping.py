@@ -21,7 +21,7 @@ from guanxi.customers.imports.readers import detect_flavour
 
 # target → label shown in the mapping step (lazy: rendered in the user's language)
 TARGET_LABELS: dict[str, Any] = {
-    "name": gettext_lazy("Name"),
+    "name": gettext_lazy("Customer name"),
     "last_name": gettext_lazy("Last name (姓)"),
     "first_name": gettext_lazy("First name (名)"),
     "middle_name": gettext_lazy("Middle name"),
