@@ -41,7 +41,6 @@ BENCH_TEAMS = ["华东销售部", "华南销售部", "华北销售部", "西南�
 BENCH_REPS = 20
 
 
-
 @dataclass
 class Owners:
     """Who owns the loaded customers: ``(user_id, team_id)`` pairs, the manager, the admin."""

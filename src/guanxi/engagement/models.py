@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 USER = settings.AUTH_USER_MODEL
 
@@ -18,7 +19,7 @@ class Activity(models.Model):
 
     class Kind(models.TextChoices):
         CALL = "call", _("Call")
-        EMAIL = "email", _("Email")
+        EMAIL = "email", pgettext_lazy("channel", "Email")
         MEETING = "meeting", _("Meeting")
         VISIT = "visit", _("Visit")
         WECHAT = "wechat", _("WeChat")
@@ -151,7 +152,7 @@ class EngagementSettings(models.Model):
 
 
 class Purpose(models.TextChoices):
-    MARKETING = "marketing", _("Marketing")
+    MARKETING = "marketing", pgettext_lazy("consent purpose", "Marketing")
     TRANSACTIONAL = "transactional", _("Transactional")
 
 
@@ -216,7 +217,7 @@ class Consent(models.Model):
     """A consent decision; the newest row per (customer, purpose, channel) is the one in force."""
 
     class Channel(models.TextChoices):
-        EMAIL = "email", _("Email")
+        EMAIL = "email", pgettext_lazy("channel", "Email")
         SMS = "sms", _("SMS")
         WECHAT = "wechat", _("WeChat")
 
@@ -252,7 +253,7 @@ class CareRule(models.Model):
         REVISIT = "revisit", _("No contact for N days")
 
     class Channel(models.TextChoices):
-        EMAIL = "email", _("Email")
+        EMAIL = "email", pgettext_lazy("channel", "Email")
         TASK = "task", _("Task for the owner")
 
     organization = models.ForeignKey("core.Organization", on_delete=models.CASCADE, related_name="+")

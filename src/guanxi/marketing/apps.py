@@ -1,8 +1,8 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class MarketingConfig(AppConfig):
     name = "guanxi.marketing"
     label = "marketing"
-    verbose_name = _("Marketing")
+    verbose_name = pgettext_lazy("module", "Marketing")

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def new_form_token() -> str:
@@ -28,7 +29,7 @@ class WebForm(models.Model):
         EN = "en", "English"
 
     class ConsentPurpose(models.TextChoices):
-        MARKETING = "marketing", _("Marketing")
+        MARKETING = "marketing", pgettext_lazy("consent purpose", "Marketing")
         TRANSACTIONAL = "transactional", _("Transactional")
 
     organization = models.ForeignKey("core.Organization", on_delete=models.CASCADE, related_name="+")

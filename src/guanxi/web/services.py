@@ -166,4 +166,3 @@ def customers_bulk_action(
         else:
             raise ValidationFailed(errors=[FieldError("action", _("unknown action"))])
     return len(customers)
-
