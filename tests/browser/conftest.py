@@ -72,7 +72,9 @@ def open_as(chromium: Any, site: Any) -> Iterator[Callable[..., Any]]:
         context.add_cookies([{"name": "django_language", "value": lang, "url": site.url}])
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        # Generous: CI runs the SQLite and PostgreSQL suites side by side on two cores. A passing
+        # step never waits for it; only a failing one does.
+        page.set_default_timeout(30_000)
         page.goto(f"{site.url}/login/")
         page.fill("input[name=username]", who)
         page.fill("input[name=password]", PASSWORD)
