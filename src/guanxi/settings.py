@@ -274,6 +274,10 @@ GUANXI_EXPORTS_PER_HOUR = env_int("GUANXI_EXPORTS_PER_HOUR", 20)
 GUANXI_EXPORT_SYNC_MAX_ROWS = env_int("GUANXI_EXPORT_SYNC_MAX_ROWS", 5000)
 GUANXI_EXPORT_TTL_HOURS = env_int("GUANXI_EXPORT_TTL_HOURS", 24)
 GUANXI_BULK_SYNC_MAX = env_int("GUANXI_BULK_SYNC_MAX", 500)
+# Customer imports: rows per committed chunk (the unit of resumption), and cleaner worker
+# processes for files above 20,000 rows (0 = one per usable CPU, at most 4).
+GUANXI_IMPORT_CHUNK_ROWS = env_int("GUANXI_IMPORT_CHUNK_ROWS", 5000)
+GUANXI_IMPORT_WORKERS = env_int("GUANXI_IMPORT_WORKERS", 0)
 # Public web forms (/f/<token>/): posts allowed per IP address and form, and per form, in a window
 # of seconds (then 429 with Retry-After); a form sent faster than MIN_FILL_SECONDS is a bot's.
 GUANXI_WEBFORM_RATE_PER_IP = (

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,8 +50,8 @@ from guanxi.customers.models import Customer, Tag
 
 MODES = ("create", "update", "upsert")
 MATCH_KEYS = ("external_id", "phone", "email")
-# Rows per committed chunk (the unit of resumption). The environment knob is for tests and tuning.
-CHUNK_ROWS = int(os.environ.get("GUANXI_IMPORT_CHUNK_ROWS", "5000"))
+# Rows per committed chunk (the unit of resumption); settings.GUANXI_IMPORT_CHUNK_ROWS.
+CHUNK_ROWS = settings.GUANXI_IMPORT_CHUNK_ROWS
 INLINE_INDEX_LIMIT = 5_000  # more created rows than this: search grams in a follow-up job
 POOL_MIN_ROWS = 20_000  # from this many rows, clean in forked worker processes
 
@@ -65,7 +66,7 @@ def _usable_cpus() -> int:
 
 # Cleaner processes for a large import, while the parent reads, matches and writes; at most 4:
 # each worker holds ~40 MB of its own besides the pages it shares with the parent.
-WORKERS = int(os.environ.get("GUANXI_IMPORT_WORKERS", "0")) or min(_usable_cpus(), 4)
+WORKERS = settings.GUANXI_IMPORT_WORKERS or min(_usable_cpus(), 4)
 MAX_JOB_ERRORS = 1_000
 COLLECT_EVERY = 10  # chunks between two cyclic garbage collections during an import
 BATCH = 5_000  # values per IN (…) lookup  # kept on the Job; the error file has all of them
