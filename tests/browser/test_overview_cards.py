@@ -4,7 +4,6 @@ server), and the customer list turns into cards on a phone. Screenshots in zh an
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from django.utils import timezone, translation
 from guanxi.customers.models import Customer
 from tests.browser.conftest import shot
 from tests.browser.test_export_journey import _catalogue_overlay  # noqa: F401  (GUANXI_I18N_OVERLAY)
-from tests.conftest import PASSWORD
 
 CHARTS = ["stages", "months", "tiers", "grades", "provinces", "owners"]
 
@@ -40,32 +38,6 @@ def book(world: Any, make_customer: Any) -> None:
             created_at=now - dt.timedelta(days=(i * 37) % 330),
             last_contacted_at=now - dt.timedelta(days=i % 9) if i % 4 else None,
         )
-
-
-@pytest.fixture
-def open_as(chromium: Any, site: Any) -> Iterator[Callable[..., Any]]:
-    """Like the shared ``open_as``, with a longer timeout: plotly.min.js is 4.8 MB and the CI machine
-    may be busy."""
-    contexts: list[Any] = []
-
-    def make(who: str, *, lang: str = "zh-hans", width: int = 1366, height: int = 900) -> Any:
-        context = chromium.new_context(
-            viewport={"width": width, "height": height}, locale="zh-CN" if lang == "zh-hans" else "en-US"
-        )
-        context.add_cookies([{"name": "django_language", "value": lang, "url": site.url}])
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(f"{site.url}/login/")
-        page.fill("input[name=username]", who)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{site.url}/customers/")
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def _outside_requests(page: Any, site_url: str) -> list[str]:

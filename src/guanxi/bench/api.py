@@ -117,6 +117,25 @@ def _machine() -> dict[str, Any]:
     }
 
 
+def bench_result(org: Organization, total: int, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The envelope every latency benchmark returns: when, where, on what, and its rows."""
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": _machine(),
+        "organization": org.name,
+        "customers": total,
+        "results": results,
+    }
+
+
+def result_heading(result: dict[str, Any]) -> str:
+    machine = result["machine"]
+    return (
+        f"{result['customers']:,} customers in {result['organization']!r} — {machine['database']}, "
+        f"{machine['cpu']} ×{machine['cores']}, {result['date']}"
+    )
+
+
 def _scenarios(org: Organization, rep_username: str, rep_id: int) -> list[Scenario]:
     oid = org.pk
     deep = (
@@ -273,19 +292,12 @@ def run_api_bench(
                 f"  p99 {row['p99_ms']:7.2f} ms"
                 f"  sql p50 {row.get('sql_p50_ms', 0):7.3f}  {'ok' if row['within_budget'] else 'OVER'}"
             )
-    return {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": _machine(),
-        "organization": org.name,
-        "customers": total,
-        "results": results,
-    }
+    return bench_result(org, total, results)
 
 
 def format_table(result: dict[str, Any]) -> str:
     lines = [
-        f"{result['customers']:,} customers in {result['organization']!r} — {result['machine']['database']}, "
-        f"{result['machine']['cpu']} ×{result['machine']['cores']}, {result['date']}",
+        result_heading(result),
         f"{'scenario':<48} {'role':<6} {'p50':>8} {'p95':>8} {'p99':>8} {'SQL p50':>8} {'ratio':>6} budget",
     ]
     for r in result["results"]:

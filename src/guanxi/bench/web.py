@@ -17,7 +17,6 @@ minutes before these caches existed and take seconds to recompute at a million r
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from guanxi.bench.api import _machine, _percentiles
+from guanxi.bench.api import _percentiles, bench_result, result_heading
 from guanxi.core.context import Actor
 from guanxi.core.models import Membership, Organization
 from guanxi.customers.models import Customer
@@ -273,20 +272,13 @@ def run_web_bench(
                 f"  {row['queries']:>2}/{n_warm:>2} queries"
                 f"  load {load_before:.1f}  {verdict}"
             )
-    return {
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": _machine(),
-        "organization": org.name,
-        "customers": total,
-        "results": results,
-    }
+    return bench_result(org, total, results)
 
 
 def format_web_table(result: dict[str, Any]) -> str:
     cold = any(r.get("cold") for r in result["results"])
     lines = [
-        f"{result['customers']:,} customers in {result['organization']!r} — {result['machine']['database']}, "
-        f"{result['machine']['cpu']} ×{result['machine']['cores']}, {result['date']}",
+        result_heading(result),
         f"{'scenario':<44} {'role':<6} {'p50':>8} {'p95':>8} {'p99':>8} {'cpu p50':>8} {'cpu p95':>8}"
         f" {'queries':>7} {'load':>5} budget"
         + ("  (cold: cache cleared before each request)" if cold else ""),
