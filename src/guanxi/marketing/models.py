@@ -8,7 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+
+from guanxi.engagement.models import Purpose
 
 
 def new_form_token() -> str:
@@ -28,9 +29,7 @@ class WebForm(models.Model):
         ZH_HANS = "zh-hans", "中文"
         EN = "en", "English"
 
-    class ConsentPurpose(models.TextChoices):
-        MARKETING = "marketing", pgettext_lazy("consent purpose", "Marketing")
-        TRANSACTIONAL = "transactional", _("Transactional")
+    ConsentPurpose = Purpose  # the consent a submission records is engagement's, so are its purposes
 
     organization = models.ForeignKey("core.Organization", on_delete=models.CASCADE, related_name="+")
     name = models.CharField(_("name"), max_length=100)
