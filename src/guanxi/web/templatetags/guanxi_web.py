@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterable
 from typing import Any
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.context import Actor
@@ -40,6 +43,9 @@ def user_orgs(context: dict[str, Any]) -> list[Any]:
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return []
+    loaded = getattr(request, "user_memberships", None)  # read by the ``workspace`` decorator
+    if loaded is not None:
+        return sorted(loaded, key=lambda m: m.organization.name)
     return list(memberships_of_user(request.user.pk).order_by("organization__name"))
 
 
@@ -99,3 +105,26 @@ POOL_ROLES = {"admin", "manager", "sales"}
 def works_pool(actor: Actor | None) -> bool:
     """Sales reps, managers and administrators work the public pool (公海)."""
     return bool(actor) and actor.membership.role in POOL_ROLES and actor.membership.is_active  # type: ignore[union-attr]
+
+
+@register.simple_tag
+def options(items: Iterable[Any], selected: Any = None) -> SafeString:
+    """``<option>`` tags for a ``<select>`` or ``<datalist>``, rendered in one pass: a filter
+    panel has hundreds of them (owners, tags, a datalist of cities) and a template loop cost about
+    millisecond per hundred. ``items`` are values (label = value) or ``(value, label)`` pairs; the
+    one equal to ``selected`` is marked. Without ``selected`` (a datalist) only values are written.
+    The output is what the template loops it replaced wrote."""
+    chosen = None if selected is None else str(selected)
+    out = []
+    for item in items:
+        if selected is None:  # a datalist: suggestions only
+            out.append(f'<option value="{html.escape(str(item))}">')
+        elif isinstance(item, tuple):
+            mark = " selected" if str(item[0]) == chosen else ""
+            out.append(
+                f'<option value="{html.escape(str(item[0]))}"{mark}>{html.escape(str(item[1]))}</option>'
+            )
+        else:  # the label is the value
+            mark = " selected" if str(item) == chosen else ""
+            out.append(f"<option{mark}>{html.escape(str(item))}</option>")
+    return mark_safe("".join(out))  # every value and label escaped above
