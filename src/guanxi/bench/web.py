@@ -162,6 +162,29 @@ def _scenarios(
             "admin",
             fixed(*[("/customers/", {"q": q}, {}) for q in ("8000", "6688")]),
         ),
+        # The "N customers" line of a list longer than a page arrives by its own request after the
+        # rows (cached for a minute); measured apart, with no page budget of its own.
+        WebScenario(
+            "list count after the rows (htmx): province=广东",
+            "admin",
+            fixed(("/customers/count/", {"province": "广东"}, hx)),
+            None,
+        ),
+        WebScenario(
+            "list count after the rows (htmx): stage+tier",
+            "admin",
+            fixed(("/customers/count/", {"lifecycle_stage": "active", "value_tier": "high"}, hx)),
+            None,
+        ),
+        WebScenario(
+            "list count after the rows (htmx): 2-char name",
+            "admin",
+            fixed(*[("/customers/count/", {"q": q}, hx) for q in ("张伟", "王芳", "李娜", "刘洋")]),
+            None,
+        ),
+        WebScenario(
+            "rep list count after the rows (htmx)", "sales", fixed(("/customers/count/", {}, hx)), None
+        ),
         WebScenario("list: load more (htmx rows)", "admin", more("admin", {})),
         WebScenario("list: load more, province=广东", "admin", more("admin", {"province": "广东"})),
         WebScenario("rep list: own customers", "sales", fixed(("/customers/", {}, {}))),

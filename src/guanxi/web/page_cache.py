@@ -64,10 +64,19 @@ def bump(org_id: int | None) -> None:
         cache.set(f"{_PREFIX}{org_id}", uuid.uuid4().hex, None)
 
 
+def _key(org: Any, name: str) -> str:
+    born = int(org.created_at.timestamp() * 1_000_000) if getattr(org, "created_at", None) else 0
+    return f"gx:web:{name}:{org.pk}:{born}:{generation(org.pk)}"
+
+
+def peek(org: Any, name: str) -> Any:
+    """What ``cached`` holds under ``name`` for the current generation, or None (nothing computed)."""
+    return cache.get(_key(org, name))
+
+
 def cached(org: Any, name: str, compute: Callable[[], T], seconds: int) -> T:
     """``compute()`` cached under ``name`` for the organisation's current generation."""
-    born = int(org.created_at.timestamp() * 1_000_000) if getattr(org, "created_at", None) else 0
-    key = f"gx:web:{name}:{org.pk}:{born}:{generation(org.pk)}"
+    key = _key(org, name)
     value: T | None = cache.get(key)
     if value is None:
         value = compute()

@@ -24,17 +24,21 @@ def capped_count(qs: QuerySet[Customer], cap: int = COUNT_CAP) -> tuple[int, boo
     return (cap, False) if n > cap else (n, True)
 
 
+def _count_name(qs: QuerySet[Customer]) -> str:
+    return f"count:{page_cache.query_key(qs.order_by().values('pk'))}"
+
+
 def cached_capped_count(actor: Actor, qs: QuerySet[Customer]) -> tuple[int, bool]:
     """``capped_count`` remembered for a minute per organisation, visibility and filter (the SQL
     carries all three) and dropped on any change the organisation signals (``page_cache``): at a
     million rows a filtered capped count is the page's slowest query."""
-    counted = qs.order_by().values("pk")
-    return page_cache.cached(
-        actor.org,
-        f"count:{page_cache.query_key(counted)}",
-        lambda: capped_count(qs),
-        page_cache.COUNT_SECONDS,
-    )
+    return page_cache.cached(actor.org, _count_name(qs), lambda: capped_count(qs), page_cache.COUNT_SECONDS)
+
+
+def known_count(actor: Actor, qs: QuerySet[Customer]) -> tuple[int, bool] | None:
+    """The ``cached_capped_count`` of ``qs`` if it is cached, without counting; else None."""
+    found: tuple[int, bool] | None = page_cache.peek(actor.org, _count_name(qs))
+    return found
 
 
 def list_pickers(actor: Actor) -> dict[str, Any]:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/", export_pages.job_page, name="job_page"),
     path("jobs/<int:job_id>/cancel/", export_pages.job_cancel, name="job_cancel"),
     path("jobs/<int:job_id>/download/", export_pages.export_download, name="export_download"),
+    path("customers/count/", customer_list.customers_count, name="customers_count"),
     path("customers/columns/", customer_list.customers_columns, name="customers_columns"),
     path("customers/views/", customer_list.saved_view_create, name="saved_view_create"),
     path("customers/views/<int:view_id>/delete/", customer_list.saved_view_delete, name="saved_view_delete"),

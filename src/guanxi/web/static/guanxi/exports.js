@@ -11,15 +11,17 @@
     boxes().forEach(function (b) { if (b.checked) n++; });
     return n;
   }
+  // The count arrives after the rows when it was not cached (#result-count is swapped in then).
+  function counted() { return document.querySelector("#result-count[data-total]"); }
   function totalLabel() {
-    var m = meta();
-    if (!m) return "0";
-    var n = parseInt(m.getAttribute("data-total") || "0", 10);
+    var m = counted();
+    if (!m || m.getAttribute("data-total") === "") return "…";
+    var n = parseInt(m.getAttribute("data-total"), 10);
     var text = n.toLocaleString(document.documentElement.lang || undefined);
     return m.getAttribute("data-total-exact") === "1" ? text : text + "+";
   }
-  function total() { var m = meta(); return m ? parseInt(m.getAttribute("data-total") || "0", 10) : 0; }
-  function exact() { var m = meta(); return m && m.getAttribute("data-total-exact") === "1"; }
+  function total() { var m = counted(); return m ? parseInt(m.getAttribute("data-total") || "0", 10) : 0; }
+  function exact() { var m = counted(); return m && m.getAttribute("data-total-exact") === "1"; }
   function setAll(el, selector, text) { el.querySelectorAll(selector).forEach(function (x) { x.textContent = text; }); }
 
   function update() {
