@@ -199,10 +199,11 @@ class Export:
     job: Job | None = None
 
 
-def column_choices(actor: Actor) -> list[tuple[str, str]]:
-    """Every column an export can have: (key, label), custom fields as ``custom.<key>``."""
+def column_choices(actor: Actor, *, defs: list[CustomFieldDefinition] | None = None) -> list[tuple[str, str]]:
+    """Every column an export can have: (key, label), custom fields as ``custom.<key>``. ``defs``:
+    the organisation's customer custom fields if the caller has already read them."""
     out = [(c.key, str(c.label)) for c in STANDARD_COLUMNS]
-    out += [(f"custom.{d.key}", d.label) for d in custom_field_list(actor=actor)]
+    out += [(f"custom.{d.key}", d.label) for d in (custom_field_list(actor=actor) if defs is None else defs)]
     return out
 
 

@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from guanxi.core import errors
 from guanxi.core.context import Actor
-from guanxi.core.middleware import current_membership
+from guanxi.core.middleware import SESSION_ORG_KEY
 from guanxi.core.roles import Perm
+from guanxi.core.selectors import memberships_of_user
 
 View = Callable[..., HttpResponse]
 
@@ -48,7 +49,15 @@ def workspace(perm: Perm | None = None) -> Callable[[View], View]:
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return _login_redirect(request)
-            membership = current_membership(request)
+            # All of the user's memberships in one query: the current one, and the organisation
+            # switcher's list (``user_orgs``) without a second query on every page.
+            memberships = memberships_of_user(request.user.pk).select_related("user", "team")
+            memberships = list(memberships.order_by("organization_id"))
+            chosen = request.session.get(SESSION_ORG_KEY)
+            membership = next((m for m in memberships if m.organization_id == chosen), None) or (
+                memberships[0] if memberships else None
+            )
+            request.user_memberships = memberships  # type: ignore[attr-defined]
             if membership is None:
                 logout(request)
                 return _login_redirect(request)

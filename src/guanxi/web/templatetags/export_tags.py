@@ -18,7 +18,7 @@ def export_columns(context: Any) -> list[dict[str, Any]]:
     actor = context["request"].actor
     return [
         {"key": key, "label": label, "checked": key in DEFAULT_COLUMNS or key.startswith("custom.")}
-        for key, label in column_choices(actor)
+        for key, label in column_choices(actor, defs=context.get("custom_field_defs"))
     ]
 
 
