@@ -191,6 +191,35 @@ def test_custom_fields_on_detail_and_edit(login: Any, world: Any, customer: Any)
     assert 'id="e-custom.channel"' in bad.content.decode()
 
 
+def test_pages_follow_custom_field_changes(login: Any, world: Any, customer: Any) -> None:
+    """The list and the 360° page cache the definitions; adding, renaming or deleting one shows on
+    the next request."""
+    from guanxi.core.services import custom_field_delete, custom_field_update
+
+    client = login("owner")
+    assert "偏好渠道" not in client.get(f"/customers/{customer.pk}/").content.decode()
+    assert "偏好渠道" not in client.get("/customers/").content.decode()  # both pages now cached
+    admin = world.actor("admin")
+    field = custom_field_create(
+        actor=admin,
+        data={"key": "channel", "label": "偏好渠道", "field_type": "choice", "choices": ["电话", "微信"]},
+    )
+    customer_update(
+        actor=world.actor("owner"),
+        customer_id=customer.pk,
+        data={"custom": {"channel": "微信"}},
+        expected_version=customer.version,
+    )
+    assert "偏好渠道" in client.get(f"/customers/{customer.pk}/").content.decode()
+    assert 'name="cf.channel"' in client.get("/customers/").content.decode()
+    custom_field_update(actor=admin, field_id=field.pk, data={"label": "联系渠道"})
+    detail = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert "联系渠道" in detail and "偏好渠道" not in detail
+    custom_field_delete(actor=admin, field_id=field.pk)
+    assert "联系渠道" not in client.get(f"/customers/{customer.pk}/").content.decode()
+    assert 'name="cf.channel"' not in client.get("/customers/").content.decode()
+
+
 def test_tabs_timeline_and_history(login: Any, world: Any, customer: Any) -> None:
     customer_update(
         actor=world.actor("owner"),

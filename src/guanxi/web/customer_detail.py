@@ -49,7 +49,7 @@ def _detail_context(
 ) -> dict[str, Any]:
     actor = _actor(request)
     if defs is None:
-        defs = list(custom_field_list(actor=actor))
+        defs = queries.custom_field_defs(actor)
     custom = [
         (d.label, customer.custom.get(d.key))
         for d in defs
@@ -75,7 +75,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         customer = customer_get(actor=actor, customer_id=customer_id)
     except CustomerMergedAway as exc:  # opening a merged-away record: a banner pointing to the survivor
         return merged_away_page(request, exc)
-    defs = list(custom_field_list(actor=actor))
+    defs = queries.custom_field_defs(actor)
     items = customer_timeline(
         actor=actor, customer_id=customer.pk, limit=HISTORY_LIMIT, customer=customer
     ).items
@@ -89,7 +89,7 @@ def customer_tab(request: HttpRequest, customer_id: int, tab: str) -> HttpRespon
     actor = _actor(request)
     if tab not in TABS:
         tab = "timeline"
-    defs = list(custom_field_list(actor=actor))
+    defs = queries.custom_field_defs(actor)
     context: dict[str, Any] = {"tab": tab, "customer": {"pk": customer_id}}
     if tab == "history":
         events = customer_history(actor=actor, customer_id=customer_id, limit=HISTORY_LIMIT)

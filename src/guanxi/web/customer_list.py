@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from guanxi.core.errors import ValidationFailed
 from guanxi.core.roles import Perm
-from guanxi.core.selectors import custom_field_list
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import (
     CustomerFilters,
@@ -126,7 +125,7 @@ def _filtered(request: HttpRequest) -> tuple[Any, dict[str, str], dict[str, str]
     values, the raw custom-field filters and the organisation's custom-field definitions."""
     actor = request.actor  # type: ignore[attr-defined]
     filters, raw = parse_filters(request.GET)
-    defs = list(custom_field_list(actor=actor))
+    defs = queries.custom_field_defs(actor)
     qs = filter_customers(Customer.objects.visible_to(actor), actor, filters)
     qs, raw_custom = queries.custom_filters(qs, defs, request.GET)
     return qs, raw, raw_custom, defs

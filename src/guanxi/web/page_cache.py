@@ -128,11 +128,11 @@ def _on_event(name: str, payload: dict[str, Any]) -> None:
 def connect() -> None:
     """Wire the invalidation (called once from ``WebConfig.ready``)."""
     from guanxi.core.events import subscribe
-    from guanxi.core.models import Membership, Team
+    from guanxi.core.models import CustomFieldDefinition, Membership, Team
     from guanxi.customers.models import Customer, Tag
     from guanxi.web.models import SavedView
 
-    for model in (Customer, Tag, Team, Membership, SavedView):
+    for model in (Customer, Tag, Team, Membership, SavedView, CustomFieldDefinition):
         uid = f"gx-web-page-cache-{model.__name__}"
         post_save.connect(_on_model_change, sender=model, dispatch_uid=f"{uid}-save")
         post_delete.connect(_on_model_change, sender=model, dispatch_uid=f"{uid}-delete")

@@ -9,7 +9,8 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from guanxi.core.context import Actor
-from guanxi.core.models import Membership, Team
+from guanxi.core.models import CustomFieldDefinition, Membership, Team
+from guanxi.core.selectors import custom_field_list
 from guanxi.customers.models import Contact, Customer, Tag
 from guanxi.customers.selectors import CustomerFilters, customer_queryset, filter_customers
 from guanxi.web import page_cache
@@ -56,6 +57,14 @@ def list_pickers(actor: Actor) -> dict[str, Any]:
         }
 
     return page_cache.cached(actor.org, "pickers", compute, page_cache.PICKER_SECONDS)
+
+
+def custom_field_defs(actor: Actor) -> list[CustomFieldDefinition]:
+    """The organisation's customer custom-field definitions for the pages that show or filter by
+    them (list, 360°), cached like the pickers; forms and services read them fresh."""
+    return page_cache.cached(
+        actor.org, "custom-fields", lambda: list(custom_field_list(actor=actor)), page_cache.PICKER_SECONDS
+    )
 
 
 def cached_saved_views(actor: Actor) -> list[SavedView]:
