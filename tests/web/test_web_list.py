@@ -230,9 +230,9 @@ def test_count_follows_the_filters(login: Any, people: Any, monkeypatch: Any) ->
     client = login("admin")
     html = client.get("/customers/", {"province": "广东", "grade": "A"}).content.decode()
     assert 'hx-get="/customers/count/?province=%E5%B9%BF%E4%B8%9C&amp;grade=A"' in html
-    assert _count_text(client.get("/customers/count/", {"province": "广东", "grade": "A"}).content.decode()) == (
-        "3 customers"
-    )
+    assert _count_text(
+        client.get("/customers/count/", {"province": "广东", "grade": "A"}).content.decode()
+    ) == ("3 customers")
     assert _count_text(client.get("/customers/count/", {"q": "王芳"}).content.decode()) == "1 customer"
     # A sales rep's count never includes what they cannot see, whatever the filter.
     owner = login("owner")
@@ -244,6 +244,29 @@ def test_count_needs_a_member(world: Any) -> None:
 
     response = Client().get("/customers/count/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_rows_show_each_customers_own_tags_by_name(login: Any, world: Any, make_customer: Any) -> None:
+    make_customer("owner", name="甲", tags=["b-回访", "a-重点"])
+    make_customer("owner", name="乙", tags=["c-华南"])
+    make_customer("owner", name="丙")
+
+    def rows(html: str) -> dict[str, str]:
+        """Each listed customer's ``<tr>`` (the pickers above the table list every tag)."""
+        found = {}
+        for name in ("甲", "乙", "丙"):
+            if f">{name}</a>" in html:
+                row = html[html.index(f">{name}</a>") :]
+                found[name] = row[: row.index("</tr>")]
+        return found
+
+    listed = rows(login("owner").get("/customers/", {"sort": "name"}).content.decode())
+    assert listed["甲"].index("a-重点") < listed["甲"].index("b-回访") and "c-华南" not in listed["甲"]
+    assert "c-华南" in listed["乙"] and "a-重点" not in listed["乙"]
+    assert 'class="tag"' not in listed["丙"]
+    # Filtering by a tag still shows all of the customer's tags, not just the one filtered by.
+    filtered = rows(login("owner").get("/customers/", {"tag": "a-重点"}).content.decode())
+    assert list(filtered) == ["甲"] and "b-回访" in filtered["甲"]
 
 
 def test_column_chooser_is_saved_per_user(login: Any, world: Any, people: Any) -> None:

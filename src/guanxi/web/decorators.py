@@ -51,8 +51,11 @@ def workspace(perm: Perm | None = None) -> Callable[[View], View]:
                 return _login_redirect(request)
             # All of the user's memberships in one query: the current one, and the organisation
             # switcher's list (``user_orgs``) without a second query on every page.
-            memberships = memberships_of_user(request.user.pk).select_related("user", "team")
-            memberships = list(memberships.order_by("organization_id"))
+            memberships = list(
+                memberships_of_user(request.user.pk)
+                .select_related("user", "team")
+                .order_by("organization_id")
+            )
             chosen = request.session.get(SESSION_ORG_KEY)
             membership = next((m for m in memberships if m.organization_id == chosen), None) or (
                 memberships[0] if memberships else None
